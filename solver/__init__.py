@@ -1,0 +1,12 @@
+"""CP-SAT optimiser: takes a Scenario, returns a SolveResult. Never imports Qt, SQLAlchemy or pandas."""
+
+from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
+
+__all__ = ["Progress", "SolveParams", "SolveResult", "SolveStatus", "Term", "WaitlistEntry", "solve"]
+
+
+def solve(scenario, params=None, on_progress=None, cancel=None):
+    """Solve ``scenario``; see ``solver.model.solve``."""
+    from solver.model import solve as _solve
+
+    return _solve(scenario, params or SolveParams(), on_progress=on_progress, cancel=cancel)
