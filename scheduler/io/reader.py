@@ -1,0 +1,1178 @@
+"""Read a scenario (a folder of CSV files or one .xlsx workbook) into a validated Scenario.
+
+Every cell is read as text through pandas and parsed here, so that each problem can
+name its file, spreadsheet row, column and value. Reading is all-or-nothing: every
+problem in every file is collected and raised as one ``ScenarioError``; nothing else
+is ever raised for bad input. The file formats are described in docs/formats.md.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from enum import StrEnum
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import pandas as pd
+
+from scheduler import timegrid
+from scheduler.io.errors import InputError, ScenarioError
+from scheduler.model import (
+    DAY_NAMES,
+    SOFT_GOAL_NAMES,
+    Activity,
+    Availability,
+    Cohort,
+    HoursBasis,
+    Mode,
+    Patient,
+    Program,
+    Requirement,
+    Room,
+    RoomKind,
+    Scenario,
+    Session,
+    Staff,
+    Timetable,
+    Weights,
+    Window,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SCENARIO_TABLES = ("program", "activities", "staff", "rooms", "patients")
+OPTIONAL_TABLES = ("previous_sessions",)
+
+# name -> (required columns, optional columns)
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "program": (("key", "value"), ()),
+    "activities": (
+        ("id", "mode", "duration_min", "skill"),
+        ("name", "min_size", "max_size", "staff_count", "room_kind", "cohort", "tag", "with_primary", "in_block"),
+    ),
+    "staff": (("id", "skills"), ("name", "role", "availability", "max_hours_day", "max_hours_week")),
+    "rooms": (("id", "kind", "capacity"), ("name", "availability")),
+    "patients": (
+        ("id",),
+        (
+            "name", "cohort", "tags", "min_days", "max_days", "min_hours", "max_hours", "min_week_hours",
+            "max_week_hours", "availability", "family_availability", "primary_therapist", "requirements",
+            "preferred_days", "status",
+        ),
+    ),
+    "sessions": (
+        ("day", "start", "end", "activity_id", "staff_ids", "room_id", "patient_ids"),
+        ("session_id", "date", "activity_name", "pinned"),
+    ),
+}
+COLUMNS["previous_sessions"] = COLUMNS["sessions"]
+
+PROGRAM_KEYS: tuple[str, ...] = (
+    "name", "week_start", "days", "open", "close", "slot_minutes", "max_gap_minutes", "min_days", "max_days",
+    "min_hours", "max_hours", "hours_basis", "min_week_hours", "max_week_hours",
+) + tuple(f"weight_{name}" for name in SOFT_GOAL_NAMES)
+
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0"}
+_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)} | {n: i for i, n in enumerate(_FULL_DAY_NAMES)}
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_CLOCK_SECONDS = re.compile(r"^(\d{1,2}:\d{2}):00(\.0+)?$")
+_REQUIREMENT = re.compile(r"^\s*(?P<id>[^=\s]+)\s*=\s*(?P<low>\d+)\s*(?:-\s*(?P<high>\d+)\s*)?$")
+_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_ID_FORBIDDEN = (";", ",", "=")
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """A scenario that read without errors, and the warnings met on the way."""
+
+    scenario: Scenario
+    warnings: tuple[InputError, ...] = ()
+
+
+# --------------------------------------------------------------------------- problems
+
+
+class Issues:
+    """Collects errors and warnings; reading never stops at the first one."""
+
+    def __init__(self) -> None:
+        self.errors: list[InputError] = []
+        self.warnings: list[InputError] = []
+
+    def error(self, file: str, row: int | None, column: str | None, value: str | None, message: str) -> None:
+        self.errors.append(InputError(file, row, column, value, message))
+
+    def warn(self, file: str, row: int | None, column: str | None, value: str | None, message: str) -> None:
+        self.warnings.append(InputError(file, row, column, value, message))
+
+    def raise_if_any(self) -> None:
+        """Raise one ScenarioError listing every error collected so far."""
+        if self.errors:
+            raise ScenarioError(self.errors, self.warnings)
+
+
+def _guarded(issues: Issues, label: str, default: T, fn: Callable[..., T], *args) -> T:
+    """Run one reading step; an unexpected exception becomes an error naming the file."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - malformed input must never surface as a traceback
+        issues.error(label, None, None, None, f"could not be read ({type(exc).__name__}: {exc})")
+        return default
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Row:
+    """One non-blank data row: its spreadsheet row number and its cells by column name."""
+
+    number: int
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV file or worksheet, header checked, cells stripped, blank rows dropped."""
+
+    label: str
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    header_row: int = 1
+
+
+def _clean(value: object) -> str:
+    """A pandas cell as stripped text; missing cells are empty."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\ufeff", "").strip()
+
+
+def _decode(data: bytes, label: str, issues: Issues) -> str | None:
+    """UTF-8 text with or without a byte-order mark; anything else is an error that says so."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        issues.error(
+            label, row, None, None,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read); "
+            "save it as 'CSV UTF-8 (comma delimited)'",
+        )
+        return None
+
+
+def _excel_separator_hint(text: str) -> tuple[str, str | None]:
+    """Drop an Excel ``sep=;`` first line (Excel does not show it) and return its separator."""
+    first, newline, rest = text.partition("\n")
+    m = re.fullmatch(r"\s*sep=(.)\s*", first)
+    return (rest, m.group(1)) if m and newline else (text, None)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The separator of the header line: ',' unless ';' or a tab is more frequent."""
+    header = next((line for line in text.split("\n") if line.strip()), "")
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {sep: unquoted.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
+
+
+def _parser_problem(exc: Exception) -> tuple[int | None, str]:
+    """A pandas tokenizer error as (row, plain words)."""
+    m = _PARSER_FIELDS.search(str(exc))
+    if not m:
+        return None, f"cannot be read as CSV ({exc})"
+    expected, line, saw = m.groups()
+    return int(line), (
+        f"this row has {saw} cells but the header has {expected}; "
+        "a value that contains the separator must be put in double quotes"
+    )
+
+
+def _csv_table(path: Path, label: str, issues: Issues) -> Table | None:
+    """Read one CSV file (UTF-8, any line ending, ',' ';' or tab separated) into a Table."""
+    text = _decode(path.read_bytes(), label, issues)
+    if text is None:
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        issues.error(label, None, None, None, "the file is empty; expected a header row")
+        return None
+    text, separator = _excel_separator_hint(text)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=separator or _sniff_delimiter(text), header=None, dtype=str,
+            keep_default_na=False, skip_blank_lines=False, engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        row, message = _parser_problem(exc)
+        issues.error(label, row, None, None, message)
+        return None
+    return _table_from_frame(frame, label, issues)
+
+
+def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues) -> Table | None:
+    """Turn a header-less frame of text into a Table: header found, checked and lower-cased."""
+    grid = [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
+    header_index = next((i for i, cells in enumerate(grid) if any(cells)), None)
+    if header_index is None:
+        issues.error(label, None, None, None, "the file is empty; expected a header row")
+        return None
+    header = [cell.lower() for cell in grid[header_index]]
+    if not _header_ok(header, label, header_index + 1, issues):
+        return None
+    rows = tuple(
+        Row(i + 1, {name: cells[j] for j, name in enumerate(header) if name})
+        for i, cells in enumerate(grid)
+        if i > header_index and any(cells)
+    )
+    _warn_unnamed_columns(header, grid[header_index + 1 :], label, header_index + 1, issues)
+    return Table(label, tuple(name for name in header if name), rows, header_index + 1)
+
+
+def _header_ok(header: list[str], label: str, row: int, issues: Issues) -> bool:
+    """False (with an error) when a column name appears twice."""
+    seen: dict[str, int] = {}
+    ok = True
+    for position, name in enumerate(header, start=1):
+        if not name:
+            continue
+        if name in seen:
+            issues.error(
+                label, row, name, name,
+                f"the column name appears twice (columns {seen[name]} and {position}); keep one",
+            )
+            ok = False
+        seen.setdefault(name, position)
+    return ok
+
+
+def _warn_unnamed_columns(header: list[str], body: list[list[str]], label: str, row: int, issues: Issues) -> None:
+    """Warn once per header-less column that still holds values (they are ignored)."""
+    for position, name in enumerate(header):
+        if not name and any(position < len(cells) and cells[position] for cells in body):
+            issues.warn(label, row, None, None, f"column {position + 1} has no header; its values are ignored")
+
+
+def _check_columns(table: Table, kind: str, issues: Issues) -> bool:
+    """Missing required columns are errors (False); unknown columns are warnings."""
+    required, optional = COLUMNS[kind]
+    ok = True
+    for name in required:
+        if name not in table.columns:
+            issues.error(
+                table.label, None, name, None,
+                f"required column is missing; the header has: {', '.join(table.columns) or 'nothing'}",
+            )
+            ok = False
+    for name in table.columns:
+        if name not in required and name not in optional:
+            issues.warn(table.label, table.header_row, name, None, "unknown column; it is ignored")
+    return ok
+
+
+def _checked(table: Table | None, kind: str, issues: Issues) -> Table | None:
+    """The table if it has every required column, else None."""
+    if table is None:
+        return None
+    return table if _check_columns(table, kind, issues) else None
+
+
+def _folder_tables(folder: Path, issues: Issues) -> dict[str, Table | None]:
+    """Each scenario table read from ``<name>.csv`` in the folder (file names case-insensitive)."""
+    files = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    tables: dict[str, Table | None] = {}
+    for name in SCENARIO_TABLES + OPTIONAL_TABLES:
+        label = f"{name}.csv"
+        path = files.get(label)
+        if path is None:
+            if name in SCENARIO_TABLES:
+                issues.error(label, None, None, None, f"the file is missing from folder '{folder.name}'")
+            continue
+        table = _guarded(issues, label, None, _csv_table, path, label, issues)
+        tables[name] = _checked(table, name, issues)
+    return tables
+
+
+def _sheet_key(sheet_name: object) -> str:
+    """Sheet ``Patients.csv `` -> ``patients``."""
+    key = str(sheet_name).strip().lower()
+    return key[:-4] if key.endswith(".csv") else key
+
+
+def _workbook_frames(path: Path, issues: Issues) -> dict[str, pd.DataFrame] | None:
+    """Every sheet of a workbook as a header-less frame of text."""
+    try:
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=str, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is an input error
+        issues.error(path.name, None, None, None, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})")
+        return None
+
+
+def _workbook_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
+    """Each scenario table read from the sheet of the same name (with or without ``.csv``)."""
+    frames = _workbook_frames(path, issues)
+    if frames is None:
+        return {}
+    tables: dict[str, Table | None] = {}
+    for sheet_name, frame in frames.items():
+        key, label = _sheet_key(sheet_name), f"{path.name} [{str(sheet_name).strip()}]"
+        if key not in SCENARIO_TABLES + OPTIONAL_TABLES:
+            issues.warn(path.name, None, None, str(sheet_name), "unknown sheet; it is ignored")
+        elif key in tables:
+            issues.error(label, None, None, None, f"a second sheet for '{key}'; keep one")
+        else:
+            table = _guarded(issues, label, None, _table_from_frame, frame, label, issues)
+            tables[key] = _checked(table, key, issues)
+    for name in SCENARIO_TABLES:
+        if name not in tables:
+            names = ", ".join(str(s) for s in frames) or "none"
+            issues.error(f"{path.name} [{name}]", None, None, None, f"the sheet is missing; the workbook has: {names}")
+    return tables
+
+
+def _scenario_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
+    """The tables of a scenario folder or workbook; a path that is neither is an error."""
+    if path.is_dir():
+        return _folder_tables(path, issues)
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _workbook_tables(path, issues)
+    if not path.exists():
+        issues.error(path.name or str(path), None, None, None, "no such folder or file")
+    else:
+        issues.error(path.name, None, None, None, "expected a folder of CSV files or an .xlsx workbook")
+    return {}
+
+
+# --------------------------------------------------------------------------- values
+
+
+def parse_count(text: str, minimum: int = 0) -> int:
+    """``"3"`` (also ``"3.0"`` from Excel) -> 3; at least ``minimum``."""
+    value = parse_number(text, minimum)
+    if value != int(value):
+        raise ValueError(f"'{text}' is not a whole number; expected e.g. 3")
+    return int(value)
+
+
+def parse_number(text: str, minimum: float = 0) -> float:
+    """``"3.5"`` or ``"3,5"`` -> 3.5; at least ``minimum``."""
+    if re.fullmatch(r"\d+,\d{3}", text):
+        raise ValueError(f"'{text}' is ambiguous (a decimal comma or a thousands separator?); write e.g. 1000 or 1.5")
+    normal = text.replace(",", ".") if "." not in text and text.count(",") == 1 else text
+    if not _NUMBER.match(normal):
+        raise ValueError(f"'{text}' is not a number; expected e.g. 3 or 3.5")
+    value = float(normal)
+    if value < minimum:
+        if minimum == 0:
+            raise ValueError(f"'{text}' is negative; expected 0 or more")
+        raise ValueError(f"'{text}' is too small; expected {minimum:g} or more")
+    return value
+
+
+def parse_bool(text: str) -> bool:
+    """yes/no, true/false, y/n, 1/0 in any case."""
+    key = text.strip().lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"'{text}' is not yes or no; expected yes, no, true, false, y, n, 1 or 0")
+
+
+def parse_choice(text: str, enum: type[StrEnum], noun: str, allowed: tuple[StrEnum, ...] | None = None) -> StrEnum:
+    """A case-insensitive enum value among ``allowed`` (default: all); ``noun`` carries its article."""
+    allowed = allowed or tuple(enum)
+    for member in allowed:
+        if text.strip().lower() == member.value:
+            return member
+    names = [m.value for m in allowed]
+    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
+    raise ValueError(f"'{text}' is not {noun}; expected {listed}")
+
+
+def parse_date(text: str) -> date:
+    """``YYYY-MM-DD`` (an Excel date cell's ``00:00:00`` time is tolerated)."""
+    head, _, rest = text.strip().replace("T", " ").partition(" ")
+    try:
+        if rest.strip("0: ") or len(head) != 10:
+            raise ValueError
+        return date.fromisoformat(head)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
+def parse_clock(text: str) -> int:
+    """``HH:MM`` -> minutes; an Excel time cell's ``:00`` seconds are tolerated."""
+    m = _CLOCK_SECONDS.match(text.strip())
+    return timegrid.parse_time(m.group(1) if m else text)
+
+
+def parse_day_name(text: str) -> int:
+    """One day, ``Mon`` or ``Monday`` in any case -> its index."""
+    key = text.strip().lower()
+    if key not in _DAY_WORDS:
+        raise ValueError(f"'{text}' is not a day; expected one of {', '.join(DAY_NAMES)}")
+    return _DAY_WORDS[key]
+
+
+def parse_items(text: str) -> tuple[str, ...]:
+    """``"a; b,c"`` -> ("a", "b", "c"): ``;`` separated (``,`` tolerated), blanks dropped."""
+    return tuple(item.strip() for item in re.split(r"[;,]", text) if item.strip())
+
+
+def parse_requirements(text: str) -> tuple[Requirement, ...]:
+    """``"PROC=3; CBT=2-3"`` -> requirements in the order written; each activity once."""
+    out: list[Requirement] = []
+    for entry in (e.strip() for e in text.split(";")):
+        if not entry:
+            continue
+        m = _REQUIREMENT.match(entry)
+        if not m:
+            hint = " (separate requirements with ';')" if "," in entry else ""
+            expected = "expected ACTIVITY=COUNT or ACTIVITY=MIN-MAX, e.g. PROC=3; CBT=2-3"
+            raise ValueError(f"'{entry}' is not a requirement{hint}; {expected}")
+        low = int(m.group("low"))
+        high = int(m.group("high")) if m.group("high") is not None else low
+        if low > high:
+            raise ValueError(f"'{entry}': the minimum {low} is more than the maximum {high}")
+        if any(r.activity_id == m.group("id") for r in out):
+            raise ValueError(f"'{m.group('id')}' is named twice; give each activity once")
+        out.append(Requirement(m.group("id"), low, high))
+    return tuple(out)
+
+
+def _days_message(program: Program) -> str:
+    return f"the program runs only {len(program.days)} days a week ({timegrid.format_days(program.days)})"
+
+
+def _compact(value: float) -> str:
+    """3.0 -> '3', 3.5 -> '3.5' (for messages)."""
+    return f"{value:g}"
+
+
+def _hours_text(program: Program) -> str:
+    """The program's days and hours as a coordinator writes them, e.g. ``Mon-Fri 08:00-20:00``."""
+    days = timegrid.format_days(program.days)
+    return f"{days} {timegrid.format_time(program.open)}-{timegrid.format_time(program.close)}"
+
+
+# --------------------------------------------------------------------------- cells
+
+
+class Cells:
+    """The cells of one row, parsed on demand; each problem is recorded, never raised."""
+
+    def __init__(self, table: Table, row: Row, issues: Issues) -> None:
+        self.table, self.row, self.issues = table, row, issues
+        self.failed = False
+
+    def raw(self, column: str) -> str:
+        return self.row.cells.get(column, "")
+
+    def error(self, column: str, message: str, value: str | None = None) -> None:
+        self.failed = True
+        shown = self.raw(column) if value is None else value
+        self.issues.error(self.table.label, self.row.number, column, shown, message)
+
+    def warn(self, column: str, message: str) -> None:
+        self.issues.warn(self.table.label, self.row.number, column, self.raw(column), message)
+
+    def get(self, column: str, parse: Callable[[str], T], default: T) -> T:
+        """Parse the cell, or the default when empty or unreadable (the latter is an error)."""
+        text = self.raw(column)
+        if not text:
+            return default
+        try:
+            return parse(text)
+        except ValueError as exc:
+            self.error(column, str(exc))
+            return default
+
+    def required(self, column: str, parse: Callable[[str], T], default: T) -> T:
+        """Like ``get``, but an empty cell is an error."""
+        if not self.raw(column):
+            self.error(column, "the cell is empty; a value is required")
+            return default
+        return self.get(column, parse, default)
+
+    def text(self, column: str) -> str:
+        return self.raw(column)
+
+    def optional_text(self, column: str) -> str | None:
+        return self.raw(column) or None
+
+    def count(self, column: str, default: T, minimum: int = 0) -> int | T:
+        return self.get(column, lambda t: parse_count(t, minimum), default)
+
+    def hours(self, column: str, default: T) -> float | T:
+        return self.get(column, parse_number, default)
+
+    def boolean(self, column: str, default: bool) -> bool:
+        return self.get(column, parse_bool, default)
+
+    def choice(self, column: str, enum: type[StrEnum], noun: str, default: T, allowed=None):
+        return self.get(column, lambda t: parse_choice(t, enum, noun, allowed), default)
+
+    def identifier(self, column: str, seen: dict[str, int]) -> str | None:
+        """A non-empty id, unique in its file and free of list separators."""
+        value = self.raw(column)
+        if not value:
+            self.error(column, "the id is empty; every row needs one")
+            return None
+        if any(ch in value for ch in _ID_FORBIDDEN):
+            self.error(column, "an id must not contain ';', ',' or '='")
+            return None
+        if value in seen:
+            self.error(column, f"duplicate id; '{value}' is already used on row {seen[value]}")
+            return None
+        seen[value] = self.row.number
+        return value
+
+
+def _rows(table: Table, issues: Issues):
+    """Each data row of a table with its cell reader."""
+    for row in table.rows:
+        yield Cells(table, row, issues)
+
+
+# --------------------------------------------------------------------------- program
+
+
+@dataclass
+class _ProgramRead:
+    """The program plus whether its calendar is trustworthy enough to check other files against."""
+
+    program: Program = field(default_factory=Program)
+    ok: bool = False
+
+
+def _program_entries(table: Table, issues: Issues) -> dict[str, Cells]:
+    """``key -> value cell``; empty, duplicate and unknown keys are reported here."""
+    entries: dict[str, Cells] = {}
+    for cells in _rows(table, issues):
+        key = cells.raw("key").lower()
+        if not key:
+            cells.error("key", "the key is empty; expected e.g. open or slot_minutes")
+        elif key in entries:
+            cells.error("key", f"'{key}' is given twice (first on row {entries[key].row.number}); keep one")
+        elif key not in PROGRAM_KEYS:
+            cells.warn("key", "unknown program setting; it is ignored")
+        else:
+            entries[key] = cells
+    return entries
+
+
+class _Settings:
+    """Typed access to program.csv values by key, with the model's defaults."""
+
+    def __init__(self, entries: dict[str, Cells]) -> None:
+        self.entries = entries
+
+    def get(self, key: str, parse: Callable[[str], T], default: T) -> T:
+        cells = self.entries.get(key)
+        return default if cells is None else cells.get("value", parse, default)
+
+    def error(self, key: str, message: str) -> None:
+        self.entries[key].error("value", message)
+
+    def has(self, key: str) -> bool:
+        return key in self.entries and bool(self.entries[key].raw("value"))
+
+    @property
+    def failed(self) -> bool:
+        return any(cells.failed for cells in self.entries.values())
+
+
+def _program_from(s: _Settings) -> Program:
+    """Program fields from settings; empty or missing keys take the model's defaults."""
+    d = Program()
+    weights = {n: s.get(f"weight_{n}", parse_number, d.weights.of(n)) for n in SOFT_GOAL_NAMES}
+    return Program(
+        name=s.get("name", str, d.name),
+        week_start=s.get("week_start", parse_date, d.week_start),
+        days=s.get("days", timegrid.parse_days, d.days),
+        open=s.get("open", parse_clock, d.open),
+        close=s.get("close", parse_clock, d.close),
+        slot_minutes=s.get("slot_minutes", lambda t: parse_count(t, 1), d.slot_minutes),
+        max_gap_minutes=s.get("max_gap_minutes", parse_count, d.max_gap_minutes),
+        min_days=s.get("min_days", parse_count, d.min_days),
+        max_days=s.get("max_days", parse_count, d.max_days),
+        min_hours=s.get("min_hours", parse_number, d.min_hours),
+        max_hours=s.get("max_hours", parse_number, d.max_hours),
+        hours_basis=s.get("hours_basis", lambda t: parse_choice(t, HoursBasis, "an hours basis"), d.hours_basis),
+        min_week_hours=s.get("min_week_hours", parse_number, d.min_week_hours),
+        max_week_hours=s.get("max_week_hours", parse_number, d.max_week_hours),
+        weights=Weights(**weights),
+    )
+
+
+def _report_on(s: _Settings, low_key: str, high_key: str) -> str:
+    """The key to blame for a min > max clash: the one the coordinator wrote (max first)."""
+    return high_key if s.has(high_key) or not s.has(low_key) else low_key
+
+
+def _blame(s: _Settings, *keys: str) -> str | None:
+    """The first of ``keys`` the coordinator actually wrote."""
+    return next((key for key in keys if s.has(key)), None)
+
+
+def _check_hours(p: Program, s: _Settings) -> None:
+    """The program closes after it opens, and the slot divides the opening hours."""
+    hours = f"{timegrid.format_time(p.open)}-{timegrid.format_time(p.close)}"
+    if p.close <= p.open:
+        key = _blame(s, "close", "open")
+        if key:
+            opens, closes = timegrid.format_time(p.open), timegrid.format_time(p.close)
+            s.error(key, f"the program closes at {closes}, not after it opens at {opens}")
+    elif (p.close - p.open) % p.slot_minutes:
+        key = _blame(s, "slot_minutes", "close", "open")
+        if key:
+            minutes = p.close - p.open
+            s.error(key, f"slot_minutes {p.slot_minutes} does not divide the opening hours {hours} ({minutes} minutes)")
+
+
+def _check_program(p: Program, s: _Settings) -> None:
+    """Calendar and limit consistency of program.csv."""
+    _check_hours(p, s)
+    for low, high in (("min_days", "max_days"), ("min_hours", "max_hours"), ("min_week_hours", "max_week_hours")):
+        lo, hi = getattr(p, low), getattr(p, high)
+        if lo > hi and (s.has(low) or s.has(high)):
+            s.error(_report_on(s, low, high), f"{low} {_compact(lo)} is more than {high} {_compact(hi)}")
+    if p.max_days > len(p.days) and s.has("max_days"):
+        s.error("max_days", _days_message(p))
+
+
+def _read_program(table: Table | None, issues: Issues) -> _ProgramRead:
+    """program.csv -> Program; ``ok`` is False when any setting was unreadable."""
+    if table is None:
+        return _ProgramRead()
+    settings = _Settings(_program_entries(table, issues))
+    program = _program_from(settings)
+    if not settings.failed:
+        _check_program(program, settings)
+    return _ProgramRead(program, not settings.failed)
+
+
+# --------------------------------------------------------------------------- availability
+
+
+def _fit_availability(cells: Cells, column: str, availability: Availability, ctx: _ProgramRead) -> Availability:
+    """Drop windows on closed days (warning); windows outside opening hours are errors."""
+    if availability.unrestricted or not ctx.ok:
+        return availability
+    program = ctx.program
+    closed = sorted({w.day for w in availability.windows if w.day not in program.days})
+    kept = tuple(w for w in availability.windows if w.day in program.days)
+    if closed:
+        days = ", ".join(DAY_NAMES[d] for d in closed)
+        runs = timegrid.format_days(program.days)
+        if not kept:
+            cells.error(column, f"names only {days}, when the program does not run (it runs {runs})")
+            return availability
+        cells.warn(column, f"the program does not run on {days} (it runs {runs}); those hours are ignored")
+    for w in kept:
+        if w.start < program.open or w.end > program.close:
+            cells.error(column, f"{_window_text(w)} lies outside the program's hours {_hours_text(program)}")
+            break
+    return Availability(kept)
+
+
+def _window_text(w: Window) -> str:
+    return f"{DAY_NAMES[w.day]} {timegrid.format_time(w.start)}-{timegrid.format_time(w.end)}"
+
+
+def _availability(cells: Cells, column: str, ctx: _ProgramRead) -> Availability:
+    """An availability cell parsed and fitted to the program's calendar."""
+    availability = cells.get(column, timegrid.parse_availability, Availability())
+    return _fit_availability(cells, column, availability, ctx)
+
+
+def _preferred_days(cells: Cells, ctx: _ProgramRead) -> tuple[int, ...]:
+    """Preferred days; days the program does not run are dropped with a warning."""
+    days = cells.get("preferred_days", timegrid.parse_days, ())
+    if not ctx.ok or all(d in ctx.program.days for d in days):
+        return days
+    closed = ", ".join(DAY_NAMES[d] for d in days if d not in ctx.program.days)
+    cells.warn("preferred_days", f"the program does not run on {closed}; ignored")
+    return tuple(d for d in days if d in ctx.program.days)
+
+
+# --------------------------------------------------------------------------- entities
+
+
+def _activity_sizes(cells: Cells, mode: Mode | None) -> tuple[int, int]:
+    """min_size/max_size: a group needs max_size; individual and family sessions seat exactly 1."""
+    if mode in (Mode.INDIVIDUAL, Mode.FAMILY):
+        for column in ("min_size", "max_size"):
+            if cells.count(column, 1, minimum=1) != 1:
+                cells.error(column, f"{mode.value} sessions have exactly 1 patient; use 1 or leave it empty")
+        return 1, 1
+    low = cells.count("min_size", 1, minimum=1)
+    if not cells.raw("max_size"):
+        if mode is Mode.GROUP:
+            cells.error("max_size", "a group activity needs max_size, the most patients in one session")
+        return low, max(low, 1)
+    high = cells.count("max_size", low, minimum=1)
+    if low > high:
+        cells.error("max_size", f"max_size {high} is less than min_size {low}")
+    return low, high
+
+
+def _activity_duration(cells: Cells, ctx: _ProgramRead) -> int:
+    """A positive number of minutes on the program's slot grid."""
+    minutes = cells.required("duration_min", lambda t: parse_count(t, 1), 0)
+    slot = ctx.program.slot_minutes
+    if minutes and ctx.ok and minutes % slot:
+        cells.error("duration_min", f"{minutes} minutes is not a multiple of slot_minutes ({slot})")
+    return minutes
+
+
+def _activity(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Activity:
+    """One activities.csv row."""
+    activity_id = cells.identifier("id", seen)
+    mode = cells.required("mode", lambda t: parse_choice(t, Mode, "a mode"), None)
+    duration = _activity_duration(cells, ctx)
+    low, high = _activity_sizes(cells, mode)
+    default_kind = RoomKind.GROUP if mode is Mode.GROUP else RoomKind.OFFICE
+    with_primary = cells.boolean("with_primary", False)
+    if with_primary and mode is Mode.GROUP:
+        cells.error("with_primary", "a group activity cannot be delivered by each patient's primary therapist")
+    activity = Activity(
+        id=activity_id or "",
+        name=cells.text("name"),
+        mode=mode or Mode.GROUP,
+        duration_min=duration,
+        min_size=low,
+        max_size=high,
+        skill=cells.required("skill", str, ""),
+        staff_count=cells.count("staff_count", 1, minimum=1),
+        room_kind=cells.choice("room_kind", RoomKind, "a room kind", default_kind),
+        cohort=cells.choice("cohort", Cohort, "a cohort", Cohort.ANY),
+        tag=cells.optional_text("tag"),
+        with_primary=with_primary,
+        in_block=cells.boolean("in_block", True),
+    )
+    return activity
+
+
+def _staff(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Staff:
+    """One staff.csv row."""
+    staff_id = cells.identifier("id", seen)
+    member = Staff(
+        id=staff_id or "",
+        name=cells.text("name"),
+        role=cells.text("role"),
+        skills=frozenset(parse_items(cells.raw("skills"))),
+        availability=_availability(cells, "availability", ctx),
+        max_hours_day=cells.hours("max_hours_day", None),
+        max_hours_week=cells.hours("max_hours_week", None),
+    )
+    return member
+
+
+def _room(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Room:
+    """One rooms.csv row."""
+    room_id = cells.identifier("id", seen)
+    kinds = (RoomKind.GROUP, RoomKind.OFFICE)
+    room = Room(
+        id=room_id or "",
+        name=cells.text("name"),
+        kind=cells.required("kind", lambda t: parse_choice(t, RoomKind, "a room kind", kinds), RoomKind.OFFICE),
+        capacity=cells.required("capacity", lambda t: parse_count(t, 1), 1),
+        availability=_availability(cells, "availability", ctx),
+    )
+    return room
+
+
+_LIMIT_PAIRS = (("min_days", "max_days"), ("min_hours", "max_hours"), ("min_week_hours", "max_week_hours"))
+
+
+def _patient_limits(cells: Cells) -> dict[str, int | float | None]:
+    """The six optional limits as written (None when empty)."""
+    limits: dict[str, int | float | None] = {}
+    for low, high in _LIMIT_PAIRS:
+        parse = cells.count if low == "min_days" else cells.hours
+        limits[low], limits[high] = parse(low, None), parse(high, None)
+    return limits
+
+
+def _check_patient_limits(cells: Cells, patient: Patient, ctx: _ProgramRead) -> None:
+    """Each limit pair, program defaults filled in, has min <= max; max_days fits the week."""
+    effective = patient.limits(ctx.program)
+    for low, high in _LIMIT_PAIRS:
+        lo, hi = getattr(effective, low), getattr(effective, high)
+        if lo <= hi or (getattr(patient, low) is None and getattr(patient, high) is None):
+            continue
+        if getattr(patient, high) is not None:
+            suffix = "" if getattr(patient, low) is not None else " (the program's default)"
+            cells.error(high, f"{high} {_compact(hi)} is less than {low} {_compact(lo)}{suffix}")
+        else:
+            cells.error(low, f"{low} {_compact(lo)} is more than {high} {_compact(hi)} (the program's default)")
+    if ctx.ok and patient.max_days is not None and patient.max_days > len(ctx.program.days):
+        cells.error("max_days", _days_message(ctx.program))
+
+
+def _patient(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Patient:
+    """One patients.csv row."""
+    patient_id = cells.identifier("id", seen)
+    cohorts = (Cohort.ADULT, Cohort.ADOLESCENT)
+    patient = Patient(
+        id=patient_id or "",
+        name=cells.text("name"),
+        cohort=cells.choice("cohort", Cohort, "a patient cohort", Cohort.ADULT, cohorts),
+        tags=frozenset(parse_items(cells.raw("tags"))),
+        **_patient_limits(cells),
+        availability=_availability(cells, "availability", ctx),
+        family_availability=_availability(cells, "family_availability", ctx),
+        primary_therapist=cells.optional_text("primary_therapist"),
+        requirements=cells.get("requirements", parse_requirements, ()),
+        preferred_days=_preferred_days(cells, ctx),
+        status=cells.text("status"),
+    )
+    _check_patient_limits(cells, patient, ctx)
+    return patient
+
+
+Parsed = list[tuple[T, Cells]]
+
+
+def _entities(table: Table | None, issues: Issues, build, ctx: _ProgramRead) -> Parsed | None:
+    """Build one entity per row (a row with errors still yields one); None when the table is unusable."""
+    if table is None:
+        return None
+    seen: dict[str, int] = {}
+    return [(build(cells, seen, ctx), cells) for cells in _rows(table, issues)]
+
+
+# --------------------------------------------------------------------------- references
+
+
+@dataclass(frozen=True)
+class _Catalogue:
+    """What was read, and which rows already had errors (their values may be stand-in defaults)."""
+
+    parsed: dict[str, Parsed | None]
+    failed: frozenset[int]
+
+    @classmethod
+    def of(cls, parsed: dict[str, Parsed | None]) -> _Catalogue:
+        failed = frozenset(id(e) for rows in parsed.values() for e, c in rows or () if c.failed)
+        return cls(parsed, failed)
+
+    def ok(self, entity: object) -> bool:
+        return id(entity) not in self.failed
+
+    def table(self, name: str) -> Parsed | None:
+        return self.parsed.get(name)
+
+    def clean(self, name: str) -> bool:
+        """The table was read and none of its rows had errors."""
+        rows = self.table(name)
+        return rows is not None and all(self.ok(e) for e, _ in rows)
+
+
+def _required_by(patients: Parsed | None) -> dict[str, list[str]]:
+    """Activity id -> ids of patients who need at least one session of it."""
+    needs: dict[str, list[str]] = {}
+    for patient, _ in patients or ():
+        for req in patient.requirements:
+            if req.min_count > 0:
+                needs.setdefault(req.activity_id, []).append(patient.id)
+    return needs
+
+
+def _undeliverable(cells: Cells, column: str, activity: Activity, problem: str, needs: dict[str, list[str]]) -> None:
+    """An error when patients need the activity; otherwise a warning (it is simply never scheduled)."""
+    patients = needs.get(activity.id)
+    if patients:
+        shown = ", ".join(patients[:5]) + (f" and {len(patients) - 5} more" if len(patients) > 5 else "")
+        cells.error(column, f"{problem}, but {shown} need {activity.id}")
+    else:
+        cells.warn(column, f"{problem}; {activity.id} cannot be scheduled (no patient needs it)")
+
+
+def _check_activity_staff(activities: Parsed, staff: list[Staff], cat: _Catalogue) -> None:
+    """Enough staff hold each activity's skill to run it."""
+    needs = _required_by(cat.table("patients"))
+    for activity, cells in activities:
+        if not activity.skill or not cat.ok(activity):
+            continue
+        holders = [s.id for s in staff if activity.skill in s.skills]
+        if not holders:
+            near = sorted({k for s in staff for k in s.skills if k.lower() == activity.skill.lower()})
+            hint = f" (staff hold '{near[0]}'; skills are case-sensitive)" if near else ""
+            _undeliverable(cells, "skill", activity, f"no staff member holds skill '{activity.skill}'{hint}", needs)
+        elif len(holders) < activity.staff_count:
+            problem = (f"{activity.staff_count} staff with skill '{activity.skill}' are needed per session "
+                       f"but only {len(holders)} ({', '.join(holders)}) hold it")
+            _undeliverable(cells, "staff_count", activity, problem, needs)
+
+
+def _check_activity_rooms(activities: Parsed, rooms: list[Room], cat: _Catalogue) -> None:
+    """Each activity needing a room has a room of its kind that seats a minimal session."""
+    needs = _required_by(cat.table("patients"))
+    for activity, cells in activities:
+        if activity.room_kind is RoomKind.NONE or not cat.ok(activity):
+            continue
+        fitting = [r.capacity for r in rooms if r.kind is activity.room_kind]
+        if not fitting:
+            _undeliverable(cells, "room_kind", activity, f"no room is of kind '{activity.room_kind.value}'", needs)
+        elif activity.min_size > max(fitting):
+            problem = f"the largest {activity.room_kind.value} room seats only {max(fitting)}"
+            _undeliverable(cells, "min_size", activity, problem, needs)
+
+
+def _eligible(patient: Patient, activity: Activity) -> bool:
+    cohort_ok = activity.cohort is Cohort.ANY or activity.cohort == patient.cohort
+    return cohort_ok and (activity.tag is None or activity.tag in patient.tags)
+
+
+def _ineligible_reason(patient: Patient, activity: Activity) -> str:
+    if activity.cohort is not Cohort.ANY and activity.cohort != patient.cohort:
+        return f"it is for {activity.cohort.value} patients and {patient.id} is {patient.cohort.value}"
+    return f"it is only for patients tagged '{activity.tag}'"
+
+
+def _check_requirements(cells: Cells, patient: Patient, activities: dict[str, Activity], cat: _Catalogue) -> None:
+    """Requirements name known activities the patient may attend."""
+    for req in patient.requirements:
+        activity = activities.get(req.activity_id)
+        if activity is None:
+            cells.error("requirements", f"'{req.activity_id}' is not an activity in the catalogue")
+        elif req.max_count > 0 and cat.ok(activity) and cat.ok(patient) and not _eligible(patient, activity):
+            reason = _ineligible_reason(patient, activity)
+            cells.error("requirements", f"{patient.id} may not attend {activity.id}: {reason}")
+
+
+def _with_primary_needed(patient: Patient, activities: dict[str, Activity]) -> list[Activity]:
+    """Required activities the patient's primary therapist must deliver."""
+    return [
+        activities[r.activity_id]
+        for r in patient.requirements
+        if r.max_count > 0 and r.activity_id in activities and activities[r.activity_id].with_primary
+    ]
+
+
+def _check_primary(cells: Cells, patient: Patient, activities: dict[str, Activity], cat: _Catalogue) -> None:
+    """The primary therapist exists, and can deliver every with-primary activity required."""
+    needed = _with_primary_needed(patient, activities)
+    therapist = patient.primary_therapist
+    if therapist is None:
+        if needed:
+            cells.error("primary_therapist", f"{needed[0].id} is delivered by the primary therapist, but none is named")
+        return
+    staff = {s.id: s for s, _ in cat.table("staff") or ()}
+    if cat.table("staff") is None:
+        return
+    if therapist not in staff:
+        cells.error("primary_therapist", f"no staff member has id '{therapist}'")
+        return
+    for activity in needed:
+        if cat.ok(activity) and cat.ok(staff[therapist]) and activity.skill not in staff[therapist].skills:
+            message = f"{therapist} does not hold skill '{activity.skill}' needed for {activity.id}"
+            cells.error("primary_therapist", message)
+
+
+def _check_references(parsed: dict[str, Parsed | None]) -> None:
+    """Cross-file checks; rows and tables that already had errors are not cascaded into more."""
+    cat = _Catalogue.of(parsed)
+    activities, patients = cat.table("activities"), cat.table("patients")
+    if activities is not None and cat.clean("staff"):
+        _check_activity_staff(activities, [s for s, _ in cat.table("staff")], cat)
+    if activities is not None and cat.clean("rooms"):
+        _check_activity_rooms(activities, [r for r, _ in cat.table("rooms")], cat)
+    if patients is None or activities is None:
+        return
+    by_id = {a.id: a for a, _ in activities}
+    for patient, cells in patients:
+        _check_requirements(cells, patient, by_id, cat)
+        _check_primary(cells, patient, by_id, cat)
+
+
+# --------------------------------------------------------------------------- timetables
+
+
+@dataclass(frozen=True)
+class _Known:
+    """The ids a timetable may name; None where the file could not be read (nothing is checked)."""
+
+    activities: frozenset[str] | None
+    staff: frozenset[str] | None
+    rooms: frozenset[str] | None
+    patients: frozenset[str] | None
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> _Known:
+        return cls(*(frozenset(e.id for e in group) for group in _groups(scenario)))
+
+    @classmethod
+    def of_parsed(cls, parsed: dict[str, Parsed | None]) -> _Known:
+        names = ("activities", "staff", "rooms", "patients")
+        return cls(*(None if parsed[n] is None else frozenset(e.id for e, _ in parsed[n]) for n in names))
+
+
+def _groups(scenario: Scenario) -> tuple[tuple, ...]:
+    return scenario.activities, scenario.staff, scenario.rooms, scenario.patients
+
+
+def _session_times(cells: Cells) -> tuple[int, int]:
+    """Start and end; the end must come after the start."""
+    start = cells.required("start", parse_clock, None)
+    end = cells.required("end", parse_clock, None)
+    if start is None or end is None:
+        return 0, 0
+    if end <= start:
+        starts, ends = timegrid.format_time(start), timegrid.format_time(end)
+        cells.error("end", f"the session ends at {ends}, not after it starts at {starts}")
+    return start, end
+
+
+def _check_date(cells: Cells, day: int | None) -> None:
+    """When given, the date falls on the row's day."""
+    when = cells.get("date", parse_date, None)
+    if when is not None and day is not None and when.weekday() != day:
+        weekday = DAY_NAMES[when.weekday()]
+        cells.error("date", f"{when.isoformat()} is a {weekday}, but the day column says {DAY_NAMES[day]}")
+
+
+def _session(cells: Cells, seen: dict[str, int]) -> Session | None:
+    """One sessions.csv row, or None when it has errors."""
+    session_id = cells.text("session_id")
+    if session_id and session_id in seen:
+        cells.error("session_id", f"duplicate session id; already used on row {seen[session_id]}")
+    seen.setdefault(session_id, cells.row.number)
+    day = cells.required("day", parse_day_name, None)
+    start, end = _session_times(cells)
+    _check_date(cells, day)
+    session = Session(
+        day=day or 0, start=start, end=end,
+        activity_id=cells.required("activity_id", str, ""),
+        staff_ids=parse_items(cells.raw("staff_ids")),
+        room_id=cells.optional_text("room_id"),
+        patient_ids=parse_items(cells.raw("patient_ids")),
+        pinned=cells.boolean("pinned", False),
+        session_id=session_id,
+    )
+    return None if cells.failed else session
+
+
+def _unknown(ids: tuple[str, ...], known: frozenset[str] | None) -> list[str]:
+    return [] if known is None else [i for i in ids if i not in known]
+
+
+def _known_patients(cells: Cells, session: Session, known: _Known) -> Session:
+    """Unknown patients: an error on a pinned session, dropped with a warning otherwise."""
+    missing = _unknown(session.patient_ids, known.patients)
+    if not missing:
+        return session
+    listed = ", ".join(missing)
+    if session.pinned:
+        cells.error("patient_ids", f"pinned session names unknown patient(s) {listed}")
+        return session
+    cells.warn("patient_ids", f"unknown patient(s) {listed} (discharged?) left out of this past session")
+    kept = tuple(p for p in session.patient_ids if p not in missing)
+    return replace(session, patient_ids=kept)
+
+
+def _check_session_refs(cells: Cells, session: Session, known: _Known) -> Session:
+    """The activity, staff and room exist; unknown patients are handled by ``_known_patients``."""
+    if _unknown((session.activity_id,), known.activities):
+        cells.error("activity_id", f"no activity has id '{session.activity_id}'")
+    missing_staff = _unknown(session.staff_ids, known.staff)
+    if missing_staff:
+        cells.error("staff_ids", f"no staff member has id {', '.join(repr(s) for s in missing_staff)}")
+    if session.room_id is not None and _unknown((session.room_id,), known.rooms):
+        cells.error("room_id", f"no room has id '{session.room_id}'")
+    return _known_patients(cells, session, known)
+
+
+def _timetable_from(table: Table, issues: Issues, known: _Known | None) -> Timetable:
+    """Every row of a sessions table, in file order."""
+    seen: dict[str, int] = {}
+    sessions = []
+    for cells in _rows(table, issues):
+        session = _session(cells, seen)
+        if session is not None and known is not None:
+            session = _check_session_refs(cells, session, known)
+        if session is not None:
+            sessions.append(session)
+    return Timetable(tuple(sessions))
+
+
+def _single_table(path: Path, label: str, issues: Issues) -> Table | None:
+    """A sessions table from a CSV file or from a workbook's sessions (else first) sheet."""
+    if not path.is_file():
+        issues.error(label, None, None, None, "no such file")
+        return None
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return _checked(_csv_table(path, label, issues), "sessions", issues)
+    frames = _workbook_frames(path, issues)
+    if not frames:
+        if frames is not None:
+            issues.error(label, None, None, None, "the workbook has no sheets")
+        return None
+    names = {_sheet_key(n): n for n in frames}
+    sheet = names.get("sessions", names.get("previous_sessions", next(iter(frames))))
+    return _checked(_table_from_frame(frames[sheet], f"{label} [{sheet}]", issues), "sessions", issues)
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def _read_tables(tables: dict[str, Table | None], issues: Issues) -> Scenario:
+    """Parse every table and check the references between them."""
+    program_table = tables.get("program")
+    program_label = program_table.label if program_table else "program.csv"
+    ctx = _guarded(issues, program_label, _ProgramRead(), _read_program, program_table, issues)
+    builders = {"activities": _activity, "staff": _staff, "rooms": _room, "patients": _patient}
+    parsed: dict[str, Parsed | None] = {}
+    for name, build in builders.items():
+        table = tables.get(name)
+        label = table.label if table else f"{name}.csv"
+        parsed[name] = _guarded(issues, label, None, _entities, table, issues, build, ctx)
+    _guarded(issues, "scenario", None, _check_references, parsed)
+    scenario = Scenario(ctx.program, *(tuple(e for e, _ in parsed[n] or ()) for n in builders))
+    previous = tables.get("previous_sessions")
+    if previous is not None:
+        known = _Known.of_parsed(parsed)
+        timetable = _guarded(issues, previous.label, None, _timetable_from, previous, issues, known)
+        scenario = scenario.with_previous(timetable)
+    return scenario
+
+
+def read_scenario(path: str | Path) -> ReadResult:
+    """Read a scenario folder or workbook; raise ScenarioError listing every problem."""
+    path = Path(path)
+    issues = Issues()
+    tables = _guarded(issues, path.name, {}, _scenario_tables, path, issues)
+    scenario = _guarded(issues, path.name, None, _read_tables, tables, issues)
+    issues.raise_if_any()
+    return ReadResult(scenario, tuple(issues.warnings))
+
+
+def read_timetable(path: str | Path, scenario: Scenario | None = None, *, label: str | None = None) -> Timetable:
+    """Read a sessions.csv-format file; with a scenario, check every id it names."""
+    path = Path(path)
+    label = label or path.name
+    issues = Issues()
+    table = _guarded(issues, label, None, _single_table, path, label, issues)
+    known = _Known.of(scenario) if scenario is not None else None
+    timetable = Timetable()
+    if table is not None:
+        timetable = _guarded(issues, label, Timetable(), _timetable_from, table, issues, known)
+    issues.raise_if_any()
+    for warning in issues.warnings:
+        log.warning("%s", warning)
+    return timetable

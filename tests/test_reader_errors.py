@@ -1,0 +1,414 @@
+"""Bad input: every problem is an InputError naming file, row, column and value, all reported at once."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scheduler.io import InputError, ScenarioError, read_scenario, read_timetable
+
+TINY = Path(__file__).parent / "data" / "tiny"
+PREVIOUS_HEADER = ["session_id", "day", "date", "start", "end", "activity_id", "activity_name",
+                   "staff_ids", "room_id", "patient_ids", "pinned"]
+GOOD_PREVIOUS = ["S001", "Mon", "2026-11-23", "09:00", "10:00", "PROC", "", "T1", "G1", "P01;P02;P04", "no"]
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    """A writable copy of the tiny scenario."""
+    folder = tmp_path / "tiny"
+    shutil.copytree(TINY, folder)
+    for path in folder.iterdir():
+        path.chmod(0o644)
+    return folder
+
+
+# --------------------------------------------------------------------------- mutations
+
+
+def _load(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def _save(path: Path, rows: list[list[str]]) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
+
+
+def cell(file: str, row: int, column: str, value: str) -> Callable[[Path], None]:
+    """Set one cell; ``row`` is the spreadsheet row (header = 1)."""
+    def apply(folder: Path) -> None:
+        rows = _load(folder / file)
+        rows[row - 1][rows[0].index(column)] = value
+        _save(folder / file, rows)
+    return apply
+
+
+def cells(*changes: Callable[[Path], None]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        for change in changes:
+            change(folder)
+    return apply
+
+
+def setting(key: str, value: str) -> Callable[[Path], None]:
+    """Set (or append) one program.csv key."""
+    def apply(folder: Path) -> None:
+        rows = _load(folder / "program.csv")
+        for r in rows:
+            if r[0] == key:
+                r[1] = value
+                break
+        else:
+            rows.append([key, value])
+        _save(folder / "program.csv", rows)
+    return apply
+
+
+def append_row(file: str, values: list[str]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        _save(folder / file, _load(folder / file) + [values])
+    return apply
+
+
+def drop_column(file: str, column: str) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        rows = _load(folder / file)
+        i = rows[0].index(column)
+        _save(folder / file, [r[:i] + r[i + 1:] for r in rows])
+    return apply
+
+
+def rename_column(file: str, column: str, new: str) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        rows = _load(folder / file)
+        rows[0][rows[0].index(column)] = new
+        _save(folder / file, rows)
+    return apply
+
+
+def delete(file: str) -> Callable[[Path], None]:
+    return lambda folder: (folder / file).unlink()
+
+
+def raw_bytes(file: str, transform: Callable[[bytes], bytes]) -> Callable[[Path], None]:
+    def apply(folder: Path) -> None:
+        path = folder / file
+        path.write_bytes(transform(path.read_bytes()))
+    return apply
+
+
+def previous(**changes: str) -> Callable[[Path], None]:
+    """A previous_sessions.csv with one session, some fields changed."""
+    row = dict(zip(PREVIOUS_HEADER, GOOD_PREVIOUS)) | changes
+    return lambda folder: _save(folder / "previous_sessions.csv", [PREVIOUS_HEADER, [row[c] for c in PREVIOUS_HEADER]])
+
+
+# --------------------------------------------------------------------------- the cases
+
+# (case id, mutation, expected (file, row, column, value), words the message must contain)
+CASES = [
+    # times, days, dates, availability
+    ("time-out-of-day", cell("patients.csv", 7, "availability", "Mon 25:00-26:00"),
+     ("patients.csv", 7, "availability", "Mon 25:00-26:00"), "'25:00' is not a time of day"),
+    ("availability-syntax", cell("staff.csv", 2, "availability", "Mon-Fri 9-17"),
+     ("staff.csv", 2, "availability", "Mon-Fri 9-17"), "DAYS HH:MM-HH:MM"),
+    ("availability-before-open", cell("patients.csv", 2, "availability", "Mon-Fri 07:00-13:00"),
+     ("patients.csv", 2, "availability", "Mon-Fri 07:00-13:00"), "Mon-Fri 08:00-20:00"),
+    ("availability-after-close", cell("staff.csv", 4, "availability", "Mon 18:00-21:00"),
+     ("staff.csv", 4, "availability", "Mon 18:00-21:00"), "outside the program's hours"),
+    ("family-availability-backwards", cell("patients.csv", 4, "family_availability", "Thu 19:00-17:00"),
+     ("patients.csv", 4, "family_availability", "Thu 19:00-17:00"), "ends before it starts"),
+    ("availability-only-closed-days", cell("patients.csv", 5, "availability", "Sat 09:00-13:00"),
+     ("patients.csv", 5, "availability", "Sat 09:00-13:00"), "does not run"),
+    ("preferred-days", cell("patients.csv", 2, "preferred_days", "Someday"),
+     ("patients.csv", 2, "preferred_days", "Someday"), "is not a day"),
+    ("program-days", setting("days", "Mon-Funday"), ("program.csv", 4, "value", "Mon-Funday"), "is not a day"),
+    ("week-start-date", setting("week_start", "30/11/2026"), ("program.csv", 3, "value", "30/11/2026"), "YYYY-MM-DD"),
+    ("open-not-a-time", setting("open", "8am"), ("program.csv", 5, "value", "8am"), "HH:MM"),
+    ("close-before-open", setting("close", "07:00"), ("program.csv", 6, "value", "07:00"), "not after it opens"),
+    # program numbers and choices
+    ("slot-does-not-divide", setting("slot_minutes", "25"), ("program.csv", 7, "value", "25"), "does not divide"),
+    ("slot-not-a-number", setting("slot_minutes", "quarter"), ("program.csv", 7, "value", "quarter"), "not a number"),
+    ("gap-negative", setting("max_gap_minutes", "-5"), ("program.csv", 8, "value", "-5"), "negative"),
+    ("program-min-days-over-max", setting("min_days", "6"), ("program.csv", 10, "value", "5"), "more than max_days"),
+    ("program-max-days-over-week", setting("max_days", "6"), ("program.csv", 10, "value", "6"), "only 5 days"),
+    ("program-hours-min-over-max", setting("max_hours", "2.5"), ("program.csv", 12, "value", "2.5"), "min_hours 3"),
+    ("hours-basis", setting("hours_basis", "wall"), ("program.csv", 13, "value", "wall"), "contact or span"),
+    ("week-hours-min-over-max", setting("max_week_hours", "8"), ("program.csv", 13, "value", "8"), "min_week_hours 9"),
+    ("weight-negative", setting("weight_balance", "-1"), ("program.csv", 13, "value", "-1"), "negative"),
+    ("weight-not-a-number", setting("weight_spread", "lots"), ("program.csv", 13, "value", "lots"), "not a number"),
+    ("program-key-twice", append_row("program.csv", ["open", "09:00"]), ("program.csv", 13, "key", "open"), "twice"),
+    # activities
+    ("mode", cell("activities.csv", 2, "mode", "grp"), ("activities.csv", 2, "mode", "grp"), "group, individual or family"),
+    ("duration-off-grid", cell("activities.csv", 3, "duration_min", "50"),
+     ("activities.csv", 3, "duration_min", "50"), "multiple of slot_minutes (15)"),
+    ("duration-negative", cell("activities.csv", 3, "duration_min", "-60"), ("activities.csv", 3, "duration_min", "-60"), "1 or more"),
+    ("duration-empty", cell("activities.csv", 6, "duration_min", ""), ("activities.csv", 6, "duration_min", ""), "required"),
+    ("size-min-over-max", cell("activities.csv", 2, "min_size", "11"), ("activities.csv", 2, "max_size", "10"), "min_size 11"),
+    ("size-not-a-number", cell("activities.csv", 4, "max_size", "twelve"),
+     ("activities.csv", 4, "max_size", "twelve"), "not a number"),
+    ("group-without-max-size", cell("activities.csv", 2, "max_size", ""), ("activities.csv", 2, "max_size", ""), "needs max_size"),
+    ("individual-max-size", cell("activities.csv", 5, "max_size", "2"), ("activities.csv", 5, "max_size", "2"), "exactly 1 patient"),
+    ("family-min-size", cell("activities.csv", 7, "min_size", "3"), ("activities.csv", 7, "min_size", "3"), "exactly 1 patient"),
+    ("with-primary-on-group", cell("activities.csv", 2, "with_primary", "yes"),
+     ("activities.csv", 2, "with_primary", "yes"), "group activity"),
+    ("with-primary-not-boolean", cell("activities.csv", 5, "with_primary", "maybe"),
+     ("activities.csv", 5, "with_primary", "maybe"), "yes or no"),
+    ("in-block-not-boolean", cell("activities.csv", 7, "in_block", "sometimes"),
+     ("activities.csv", 7, "in_block", "sometimes"), "yes or no"),
+    ("room-kind", cell("activities.csv", 4, "room_kind", "hall"), ("activities.csv", 4, "room_kind", "hall"), "group, office or none"),
+    ("activity-cohort", cell("activities.csv", 2, "cohort", "elderly"), ("activities.csv", 2, "cohort", "elderly"), "adult, adolescent or any"),
+    ("staff-count-zero", cell("activities.csv", 3, "staff_count", "0"), ("activities.csv", 3, "staff_count", "0"), "1 or more"),
+    ("skill-nobody-holds", cell("activities.csv", 3, "skill", "art"), ("activities.csv", 3, "skill", "art"),
+     "no staff member holds skill 'art', but P01, P02, P03, P04, P05 and 1 more need CBT"),
+    ("skill-case", cell("activities.csv", 3, "skill", "CBT"), ("activities.csv", 3, "skill", "CBT"), "case-sensitive"),
+    ("too-few-staff-with-skill", cell("activities.csv", 3, "staff_count", "2"),
+     ("activities.csv", 3, "staff_count", "2"), "only 1 (T1) hold it"),
+    ("no-room-of-kind", cells(*(cell("rooms.csv", r, "kind", "group") for r in (3, 4, 5))),
+     ("activities.csv", 5, "room_kind", "office"), "no room is of kind 'office'"),
+    ("group-bigger-than-rooms", cells(cell("activities.csv", 2, "min_size", "13"), cell("activities.csv", 2, "max_size", "14")),
+     ("activities.csv", 2, "min_size", "13"), "seats only 12"),
+    ("activity-id-twice", cell("activities.csv", 3, "id", "PROC"), ("activities.csv", 3, "id", "PROC"), "already used on row 2"),
+    ("activity-id-with-separator", cell("activities.csv", 4, "id", "PS;YED"), ("activities.csv", 4, "id", "PS;YED"), "must not contain"),
+    # staff and rooms
+    ("staff-hours-negative", cell("staff.csv", 3, "max_hours_week", "-1"), ("staff.csv", 3, "max_hours_week", "-1"), "negative"),
+    ("staff-hours-not-a-number", cell("staff.csv", 2, "max_hours_day", "eight"),
+     ("staff.csv", 2, "max_hours_day", "eight"), "not a number"),
+    ("staff-id-empty", cell("staff.csv", 4, "id", ""), ("staff.csv", 4, "id", ""), "id is empty"),
+    ("room-capacity", cell("rooms.csv", 2, "capacity", "ten"), ("rooms.csv", 2, "capacity", "ten"), "not a number"),
+    ("room-capacity-fraction", cell("rooms.csv", 2, "capacity", "10.5"), ("rooms.csv", 2, "capacity", "10.5"), "whole number"),
+    ("room-capacity-thousands", cell("rooms.csv", 2, "capacity", "1,200"), ("rooms.csv", 2, "capacity", "1,200"), "ambiguous"),
+    ("room-kind-none", cell("rooms.csv", 3, "kind", "none"), ("rooms.csv", 3, "kind", "none"), "group or office"),
+    ("room-id-twice", cell("rooms.csv", 5, "id", "O1"), ("rooms.csv", 5, "id", "O1"), "already used on row 3"),
+    # patients
+    ("patient-id-empty", cell("patients.csv", 4, "id", ""), ("patients.csv", 4, "id", ""), "id is empty"),
+    ("patient-cohort-any", cell("patients.csv", 3, "cohort", "any"), ("patients.csv", 3, "cohort", "any"), "adult or adolescent"),
+    ("unknown-primary", cell("patients.csv", 2, "primary_therapist", "T9"),
+     ("patients.csv", 2, "primary_therapist", "T9"), "no staff member has id 'T9'"),
+    ("primary-missing", cell("patients.csv", 2, "primary_therapist", ""),
+     ("patients.csv", 2, "primary_therapist", ""), "none is named"),
+    ("primary-lacks-skill", cell("patients.csv", 4, "primary_therapist", "DR"),
+     ("patients.csv", 4, "primary_therapist", "DR"), "does not hold skill 'therapy'"),
+    ("requirement-unknown-activity", cell("patients.csv", 3, "requirements", "PROC=3; YOGA=1"),
+     ("patients.csv", 3, "requirements", "PROC=3; YOGA=1"), "'YOGA' is not an activity"),
+    ("requirement-range-backwards", cell("patients.csv", 4, "requirements", "PROC=3; CBT=3-2"),
+     ("patients.csv", 4, "requirements", "PROC=3; CBT=3-2"), "minimum 3 is more than the maximum 2"),
+    ("requirement-twice", cell("patients.csv", 5, "requirements", "PROC=3; CBT=2; PROC=1"),
+     ("patients.csv", 5, "requirements", "PROC=3; CBT=2; PROC=1"), "named twice"),
+    ("requirement-commas", cell("patients.csv", 6, "requirements", "PROC=3, CBT=3"),
+     ("patients.csv", 6, "requirements", "PROC=3, CBT=3"), "separate requirements with ';'"),
+    ("requirement-count", cell("patients.csv", 7, "requirements", "PROC=three"),
+     ("patients.csv", 7, "requirements", "PROC=three"), "ACTIVITY=MIN-MAX"),
+    ("requirement-not-eligible", cell("patients.csv", 2, "cohort", "adolescent"),
+     ("patients.csv", 2, "requirements", "PROC=3; CBT=3; IND=1; MED=1"), "for adult patients"),
+    ("patient-min-days-over-max", cell("patients.csv", 2, "min_days", "4"), ("patients.csv", 2, "max_days", "3"), "min_days 4"),
+    ("patient-max-days-over-week", cell("patients.csv", 7, "max_days", "6"), ("patients.csv", 7, "max_days", "6"), "only 5 days"),
+    ("patient-min-over-default-max", cells(cell("patients.csv", 3, "min_days", "6"), cell("patients.csv", 3, "max_days", "")),
+     ("patients.csv", 3, "min_days", "6"), "the program's default"),
+    ("patient-hours-not-a-number", cell("patients.csv", 3, "min_hours", "three"),
+     ("patients.csv", 3, "min_hours", "three"), "not a number"),
+    ("patient-hours-negative", cell("patients.csv", 6, "min_hours", "-1"),
+     ("patients.csv", 6, "min_hours", "-1"), "negative"),
+    ("patient-days-fraction", cell("patients.csv", 6, "min_days", "2.5"), ("patients.csv", 6, "min_days", "2.5"), "whole number"),
+    # file-level problems
+    ("missing-column", drop_column("staff.csv", "skills"), ("staff.csv", None, "skills", None), "required column is missing"),
+    ("missing-file", delete("rooms.csv"), ("rooms.csv", None, None, None), "missing"),
+    ("duplicate-header", rename_column("patients.csv", "status", "name"), ("patients.csv", 1, "name", "name"), "appears twice"),
+    ("not-utf8", raw_bytes("staff.csv", lambda b: b.replace(b"Ben Okafor", "Zoë Okafor".encode("cp1252"))),
+     ("staff.csv", 3, None, None), "not UTF-8"),
+    ("ragged-row", raw_bytes("patients.csv", lambda b: b.replace(b"continuing\nP03", b"continuing,extra\nP03")),
+     ("patients.csv", 3, None, None), "double quotes"),
+    ("empty-file", raw_bytes("activities.csv", lambda b: b""), ("activities.csv", None, None, None), "empty"),
+    # previous_sessions.csv
+    ("previous-unknown-activity", previous(activity_id="YOGA"),
+     ("previous_sessions.csv", 2, "activity_id", "YOGA"), "no activity has id 'YOGA'"),
+    ("previous-unknown-staff", previous(staff_ids="T1;T7"), ("previous_sessions.csv", 2, "staff_ids", "T1;T7"), "'T7'"),
+    ("previous-unknown-room", previous(room_id="G9"), ("previous_sessions.csv", 2, "room_id", "G9"), "no room has id 'G9'"),
+    ("previous-pinned-unknown-patient", previous(patient_ids="P01;P99", pinned="yes"),
+     ("previous_sessions.csv", 2, "patient_ids", "P01;P99"), "P99"),
+    ("previous-bad-start", previous(start="9am"), ("previous_sessions.csv", 2, "start", "9am"), "HH:MM"),
+    ("previous-ends-first", previous(end="08:00"), ("previous_sessions.csv", 2, "end", "08:00"), "not after it starts"),
+    ("previous-bad-day", previous(day="Mon-Fri"), ("previous_sessions.csv", 2, "day", "Mon-Fri"), "is not a day"),
+    ("previous-date-mismatch", previous(date="2026-11-24"), ("previous_sessions.csv", 2, "date", "2026-11-24"), "is a Tue"),
+    ("previous-pinned-value", previous(pinned="perhaps"), ("previous_sessions.csv", 2, "pinned", "perhaps"), "yes or no"),
+]
+
+
+def _read_errors(folder: Path) -> list[InputError]:
+    with pytest.raises(ScenarioError) as caught:
+        read_scenario(folder)
+    assert caught.type is ScenarioError
+    return caught.value.errors
+
+
+def _where(error: InputError) -> tuple:
+    return (error.file, error.row, error.column, error.value)
+
+
+def _assert_named(error: InputError, expected: tuple) -> None:
+    """str(error) mentions the file, row, column and value it carries."""
+    file, row, column, value = expected
+    text = str(error)
+    assert file in text
+    if row is not None:
+        assert f"row {row}" in text
+    if column is not None:
+        assert f"column '{column}'" in text
+    if value is not None:
+        assert f"value '{value}'" in text
+
+
+def test_there_are_many_distinct_cases():
+    assert len({c[0] for c in CASES}) == len(CASES) >= 30
+
+
+@pytest.mark.parametrize(("mutation", "expected", "words"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_is_reported_exactly(tiny, mutation, expected, words):
+    mutation(tiny)
+    errors = _read_errors(tiny)
+    matches = [e for e in errors if _where(e) == expected]
+    assert matches, f"expected {expected}; got:\n" + "\n".join(str(e) for e in errors)
+    assert any(words in e.message for e in matches), [e.message for e in matches]
+    _assert_named(matches[0], expected)
+
+
+def test_the_documented_example_message(tiny):
+    cell("patients.csv", 7, "availability", "Mon 25:00-26:00")(tiny)
+    assert [str(e) for e in _read_errors(tiny)] == [
+        "patients.csv, row 7, column 'availability', value 'Mon 25:00-26:00': "
+        "'25:00' is not a time of day; expected 00:00 to 24:00"
+    ]
+
+
+def test_every_error_in_every_file_is_reported_at_once(tiny):
+    cell("patients.csv", 7, "availability", "Mon 25:00-26:00")(tiny)
+    cell("patients.csv", 3, "requirements", "PROC=3; YOGA=1")(tiny)
+    cell("activities.csv", 2, "mode", "grp")(tiny)
+    cell("rooms.csv", 2, "capacity", "ten")(tiny)
+    setting("week_start", "soon")(tiny)
+    drop_column("staff.csv", "skills")(tiny)
+    errors = _read_errors(tiny)
+    found = {_where(e) for e in errors}
+    assert {
+        ("patients.csv", 7, "availability", "Mon 25:00-26:00"),
+        ("patients.csv", 3, "requirements", "PROC=3; YOGA=1"),
+        ("activities.csv", 2, "mode", "grp"),
+        ("rooms.csv", 2, "capacity", "ten"),
+        ("program.csv", 3, "value", "soon"),
+        ("staff.csv", None, "skills", None),
+    } <= found
+    text = str(ScenarioError(errors))
+    assert all(str(e) in text for e in errors)
+
+
+def test_workbook_errors_name_the_workbook_and_sheet(tiny, tmp_path):
+    cell("patients.csv", 4, "preferred_days", "Someday")(tiny)
+    book = tmp_path / "clinic.xlsx"
+    with pd.ExcelWriter(book, engine="openpyxl") as writer:
+        for name in ("program", "activities", "staff", "rooms", "patients"):
+            frame = pd.read_csv(tiny / f"{name}.csv", dtype=str, keep_default_na=False)
+            frame.to_excel(writer, sheet_name=name, index=False)
+    errors = _read_errors(book)
+    assert [_where(e) for e in errors] == [("clinic.xlsx [patients]", 4, "preferred_days", "Someday")]
+    assert str(errors[0]).startswith("clinic.xlsx [patients], row 4,")
+
+
+def test_workbook_missing_sheet(tiny, tmp_path):
+    book = tmp_path / "clinic.xlsx"
+    with pd.ExcelWriter(book, engine="openpyxl") as writer:
+        for name in ("program", "activities", "staff", "rooms"):
+            pd.read_csv(tiny / f"{name}.csv", dtype=str, keep_default_na=False).to_excel(writer, sheet_name=name, index=False)
+    assert [_where(e) for e in _read_errors(book)] == [("clinic.xlsx [patients]", None, None, None)]
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 not really a zip", b"\x00\xff" * 50])
+def test_garbage_workbook_is_an_input_error(tmp_path, content):
+    book = tmp_path / "clinic.xlsx"
+    book.write_bytes(content)
+    errors = _read_errors(book)
+    assert [(e.file, e.row) for e in errors] == [("clinic.xlsx", None)]
+
+
+def test_missing_folder_is_an_input_error(tmp_path):
+    assert [e.file for e in _read_errors(tmp_path / "nowhere")] == ["nowhere"]
+
+
+@pytest.mark.parametrize("junk", ['"', '""",,,\n"', "\x00\x01\x02", "a;b;c\n;;;\n" * 3, "\n\n\n", "id\n" + "x" * 5000])
+def test_arbitrary_junk_never_escapes_as_another_exception(tiny, junk):
+    for name in ("patients.csv", "program.csv"):
+        (tiny / name).write_text(junk)
+    errors = _read_errors(tiny)
+    assert errors and all(isinstance(e, InputError) for e in errors)
+    assert any(e.file == "program.csv" for e in errors)
+
+
+def test_read_timetable_reports_every_bad_row(tmp_path):
+    path = tmp_path / "sessions.csv"
+    path.write_text(
+        "day,start,end,activity_id,staff_ids,room_id,patient_ids\n"
+        "Mon,09:00,10:00,PROC,T1,G1,P01\n"
+        "Someday,09:00,10:00,PROC,T1,G1,P01\n"
+        "Tue,09:00,25:00,PROC,T1,G1,P01\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        read_timetable(path, label="last week")
+    assert [_where(e) for e in caught.value.errors] == [
+        ("last week", 3, "day", "Someday"),
+        ("last week", 4, "end", "25:00"),
+    ]
+
+
+def test_read_timetable_missing_columns(tmp_path):
+    path = tmp_path / "sessions.csv"
+    path.write_text("day,start,end\nMon,09:00,10:00\n")
+    with pytest.raises(ScenarioError) as caught:
+        read_timetable(path)
+    assert {e.column for e in caught.value.errors} == {"activity_id", "staff_ids", "room_id", "patient_ids"}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    file=st.sampled_from(["program.csv", "activities.csv", "staff.csv", "rooms.csv", "patients.csv"]),
+    row=st.integers(min_value=1, max_value=5),
+    column=st.integers(min_value=0, max_value=6),
+    text=st.text(max_size=20),
+)
+def test_any_cell_text_reads_or_fails_cleanly(tiny, file, row, column, text):
+    """Whatever a cell holds, reading either succeeds or raises ScenarioError: nothing else."""
+    path = tiny / file
+    original = path.read_bytes()
+    rows = _load(path)
+    rows[min(row, len(rows) - 1)][min(column, len(rows[0]) - 1)] = text
+    _save(path, rows)
+    try:
+        read_scenario(tiny)
+    except ScenarioError as exc:
+        assert exc.errors and all(isinstance(e, InputError) for e in exc.errors)
+    finally:
+        path.write_bytes(original)
+
+
+def test_an_unreadable_file_does_not_cascade(tiny):
+    """Without activities.csv, requirements and previous sessions naming activities are not flagged."""
+    delete("activities.csv")(tiny)
+    previous()(tiny)
+    assert [_where(e) for e in _read_errors(tiny)] == [("activities.csv", None, None, None)]
+
+
+def test_a_bad_row_does_not_cascade(tiny):
+    """A room with an unreadable capacity is not also reported as 'no room is big enough'."""
+    cell("rooms.csv", 2, "capacity", "ten")(tiny)
+    cell("staff.csv", 4, "id", "")(tiny)
+    assert [_where(e) for e in _read_errors(tiny)] == [
+        ("staff.csv", 4, "id", ""),
+        ("rooms.csv", 2, "capacity", "ten"),
+    ]

@@ -1,0 +1,192 @@
+"""Table models on their own: counts, cell text, edits that build new scenarios, refusals with reasons."""
+
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError
+
+import pytest
+from PySide6.QtCore import Qt
+
+from scheduler.model import Session, Timetable
+from scheduler.timegrid import parse_availability
+from scheduler.validate import patient_compliance
+from ui.models.edits import EditKind
+from ui.models.entities import ACTIVITIES, PATIENTS, STAFF, activities_model, patients_model, rooms_model, staff_model
+from ui.models.filters import FilterKind, filter_sessions, subjects, tracks
+from ui.models.pins import pin_edit, pinned_keys
+from ui.models.program_model import ProgramTableModel
+from ui.models.result_models import ComplianceTableModel, TermsTableModel
+from ui.views.timetable_grid import place
+from ui_helpers import demo_scenario
+
+DISPLAY, EDIT, TIP = Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole, Qt.ItemDataRole.ToolTipRole
+
+
+def col(spec, field: str) -> int:
+    return next(i for i, c in enumerate(spec.columns) if c.field == field)
+
+
+@pytest.fixture
+def scenario():
+    return demo_scenario()
+
+
+def test_counts_and_cells_follow_the_scenario(qtbot, scenario):
+    for factory, items in ((patients_model, scenario.patients), (staff_model, scenario.staff),
+                           (rooms_model, scenario.rooms), (activities_model, scenario.activities)):
+        model = factory(scenario)
+        assert model.rowCount() == len(items)
+        assert model.columnCount() == len(model.spec.columns)
+        assert model.index(0, 0).data(DISPLAY) == items[0].id
+    staff = staff_model(scenario)
+    first = scenario.staff[0]
+    cell = staff.index(0, col(STAFF, "availability"))
+    assert parse_availability(cell.data(DISPLAY)) == first.availability
+    assert staff.headerData(col(STAFF, "availability"), Qt.Orientation.Horizontal) == "Availability"
+
+
+def test_a_bad_availability_is_refused_with_the_reason_and_the_cell_unchanged(qtbot, scenario):
+    model = staff_model(scenario)
+    column = col(STAFF, "availability")
+    index = model.index(1, column)
+    before_text = index.data(DISPLAY)
+    with qtbot.waitSignal(model.editRefused, check_params_cb=lambda r, c, reason: (r, c) == (1, column)) as blocker:
+        assert model.setData(index, "Mon-Fri 9am-1pm", EDIT) is False
+    reason = blocker.args[2]
+    assert "not an availability entry" in reason and "DAYS HH:MM-HH:MM" in reason
+    assert model.last_error == reason
+    assert index.data(DISPLAY) == before_text  # unchanged
+    assert index.data(TIP) == reason  # shown at the cell
+    assert model.scenario is scenario  # no new scenario was made
+    # A good value afterwards clears the reason and replaces the staff member (frozen: a new object).
+    assert model.setData(index, "Mon-Thu 09:00-13:00", EDIT)
+    edited = model.scenario.staff[1]
+    assert edited is not scenario.staff[1] and edited.id == scenario.staff[1].id
+    assert edited.availability == parse_availability("Mon-Thu 09:00-13:00")
+    assert index.data(TIP) != reason
+    with pytest.raises(FrozenInstanceError):
+        edited.name = "x"  # type: ignore[misc]
+
+
+def test_edits_are_described_for_the_undo_stack(qtbot, scenario):
+    model = patients_model(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    assert model.setData(model.index(0, col(PATIENTS, "requirements")), "PROC=3; CBT=2-3; IND=1", EDIT)
+    (edit,) = edits
+    assert edit.kind == EditKind.CELL and edit.before is scenario
+    assert edit.after.patients[0].requirement("CBT").max_count == 3
+    assert edit.after.patients[1:] == scenario.patients[1:]
+    assert "requirements" in edit.text and scenario.patients[0].id in edit.text
+    assert model.scenario is scenario  # the model waits for the stack to apply it
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "words"),
+    [
+        ("requirements", "PROC=3, CBT=2", "is not a requirement"),
+        ("requirements", "NOPE=1", "unknown activity NOPE"),
+        ("primary_therapist", "T99", "no staff member has the id T99"),
+        ("min_days", "x", "not a whole number"),
+        ("max_days", "1", "exceeds the maximum"),
+        ("cohort", "senior", "is not one of"),
+        ("preferred_days", "Funday", "is not a day"),
+    ],
+)
+def test_patient_edits_are_checked(qtbot, scenario, field, text, words):
+    model = patients_model(scenario)
+    assert not model.setData(model.index(0, col(PATIENTS, field)), text, EDIT)
+    assert words in model.last_error
+    assert model.scenario is scenario
+
+
+def test_ids_stay_unique_and_references_intact(qtbot, scenario):
+    staff = staff_model(scenario)
+    therapist = scenario.patients[0].primary_therapist
+    row = staff.row_of(therapist)
+    assert not staff.setData(staff.index(row, 0), scenario.staff[(row + 1) % len(scenario.staff)].id, EDIT)
+    assert "already used" in staff.last_error
+    assert not staff.setData(staff.index(row, 0), "T77", EDIT)
+    assert "primary therapist" in staff.last_error
+    reason = staff.remove_rows([row])
+    assert reason and "primary therapist" in reason
+    assert staff.rowCount() == len(scenario.staff)
+
+
+def test_add_and_remove_rows(qtbot, scenario):
+    model = activities_model(scenario)
+    new_id = model.add_item()
+    assert model.rowCount() == len(scenario.activities) + 1
+    assert model.item(model.rowCount() - 1).id == new_id
+    assert not model.setData(model.index(model.rowCount() - 1, col(ACTIVITIES, "duration_min")), "50", EDIT)
+    assert "multiple of 15" in model.last_error
+    assert model.remove_rows([model.rowCount() - 1]) is None
+    assert [a.id for a in model.scenario.activities] == [a.id for a in scenario.activities]
+    rooms = rooms_model(scenario)
+    assert rooms.remove_rows([0]) is None
+    assert rooms.rowCount() == len(scenario.rooms) - 1
+
+
+def test_program_settings(qtbot, scenario):
+    model = ProgramTableModel(scenario)
+    row = model.row_of("open")
+    assert model.index(row, model.VALUE).data(DISPLAY) == "08:00"
+    assert not model.setData(model.index(row, model.VALUE), "25:00", EDIT)
+    assert "not a time" in model.last_error
+    assert not model.setData(model.index(row, model.VALUE), "21:30", EDIT)
+    assert "close after it opens" in model.last_error
+    assert model.setData(model.index(model.row_of("weight_spread"), model.VALUE), "2.5", EDIT)
+    assert model.scenario.program.weights.spread == 2.5
+    assert model.scenario.program.open == scenario.program.open
+
+
+def test_filters_and_tracks(scenario):
+    a, b = scenario.patients[0], scenario.patients[1]
+    t = Timetable((
+        Session(0, 540, 600, "PROC", (scenario.staff[0].id,), scenario.rooms[0].id, (a.id, b.id)),
+        Session(1, 540, 600, "IND", (scenario.staff[1].id,), None, (b.id,)),
+    ))
+    assert filter_sessions(scenario, t, FilterKind.ALL, None) == t.sessions
+    assert len(filter_sessions(scenario, t, FilterKind.PATIENT, b.id)) == 2
+    assert len(filter_sessions(scenario, t, FilterKind.STAFF, scenario.staff[1].id)) == 1
+    assert len(filter_sessions(scenario, t, FilterKind.ROOM, scenario.rooms[0].id)) == 1
+    keys = [k for k, _ in subjects(scenario, FilterKind.TRACK)]
+    assert "adult" in keys and any(k.startswith("adult:") for k in keys)
+    adult = next(tr for tr in tracks(scenario) if tr.key == "adult")
+    assert adult.patient_ids == {p.id for p in scenario.patients if p.cohort.value == "adult"}
+
+
+def test_pins_become_the_previous_timetable(scenario):
+    t = Timetable((Session(0, 540, 600, "PROC", ("T01",), "G1", ("P001",)), Session(1, 540, 600, "IND", ("T02",), None, ("P002",))))
+    edit = pin_edit(scenario, t, [t.sessions[0]], True)
+    assert edit.kind == EditKind.PIN
+    assert edit.after.previous.sessions[0].pinned and not edit.after.previous.sessions[1].pinned
+    assert len(pinned_keys(edit.after)) == 1
+    unpinned = pin_edit(edit.after, t, [t.sessions[0]], False)
+    assert pinned_keys(unpinned.after) == frozenset()
+
+
+def test_result_models(qtbot, scenario):
+    from solver.result import Term
+
+    terms = TermsTableModel()
+    terms.set_terms([Term("S1", "preferences", 3, 2), Term("S5", "efficiency", 1, 12)])
+    assert terms.rowCount() == 3
+    assert terms.index(2, 3).data(DISPLAY) == "18"
+    # An empty timetable leaves everyone out of range: those cells are highlighted.
+    rows = patient_compliance(scenario, Timetable())
+    model = ComplianceTableModel()
+    model.set_compliance(rows, {p.id: p.name for p in scenario.patients}, scenario.program.days)
+    assert model.rowCount() == len(scenario.patients)
+    assert model.headerData(model.WEEK, Qt.Orientation.Horizontal) == "Week h"
+    assert model.out_of_range(0, model.DAYS) and model.out_of_range(0, model.WEEK)
+    assert model.index(0, model.DAYS).data(Qt.ItemDataRole.BackgroundRole) is not None
+    assert model.index(0, model.STATUS).data(DISPLAY).endswith("problems")
+
+
+def test_concurrent_sessions_get_lanes():
+    s = [Session(0, 540, 600, "A"), Session(0, 570, 630, "B"), Session(0, 600, 660, "C"), Session(0, 700, 760, "D")]
+    placed = {p.session.activity_id: p for p in place(s)}
+    assert placed["A"].lanes == placed["B"].lanes == placed["C"].lanes == 2
+    assert placed["A"].lane != placed["B"].lane and placed["C"].lane == placed["A"].lane
+    assert placed["D"].lanes == 1

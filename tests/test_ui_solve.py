@@ -1,0 +1,175 @@
+"""Solving from the real window: worker thread, live progress, cancel, the grid, pins, export."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from PySide6.QtCore import Qt
+
+from scheduler.io.reader import read_timetable
+from scheduler.validate import validate
+from solver.result import Progress, SolveStatus
+from ui.models.filters import FilterKind
+from ui.models.pins import pinned_keys, session_key
+from ui_helpers import SOLVE_LIMIT, EventLoopMonitor, solve_and_wait, solve_window  # noqa: F401 - fixture
+
+GOOD = (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
+
+
+def busiest(ids, sessions_of):
+    return max(ids, key=lambda i: len(sessions_of(i)))
+
+
+def test_solve_then_filter_click_and_export(qtbot, solve_window, tmp_path):
+    w = solve_window
+    outcome = solve_and_wait(qtbot, w)
+    assert outcome.result.status in GOOD, outcome.result.headline()
+    timetable = w.document.timetable
+    assert timetable is not None and timetable.sessions
+    assert outcome.violations == ()
+    assert w.tabs.currentWidget() is w.timetable_view
+    scenario = w.document.scenario
+
+    view = w.timetable_view
+    assert view.visible_sessions() == timetable.sessions  # whole program
+    patient = busiest([p.id for p in scenario.patients], timetable.of_patient)
+    view.set_filter(FilterKind.PATIENT, patient)
+    shown = view.visible_sessions()
+    assert shown and all(patient in s.patient_ids for s in shown)
+    assert len(view.grid.session_rects()) == len(shown)
+    assert f"{len(shown)} sessions" in view.summary.text()
+
+    staff = busiest([s.id for s in scenario.staff], timetable.of_staff)
+    view.set_filter(FilterKind.STAFF, staff)
+    shown = view.visible_sessions()
+    assert shown and all(staff in s.staff_ids for s in shown)
+    rects = view.grid.session_rects()
+    assert len(rects) == len(shown)
+    # Clicking a block shows its roster in the side panel.
+    rect, session = rects[0]
+    qtbot.mouseClick(view.grid, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert view.panel.session == session
+    assert view.panel.roster.rowCount() == len(session.patient_ids)
+    assert view.panel.roster.item(0, 0).text() == session.patient_ids[0]
+
+    view.set_filter(FilterKind.TRACK, "adult")
+    assert all(any(scenario.patient_by_id[p].cohort.value == "adult" for p in s.patient_ids) for s in view.visible_sessions())
+
+    # The result panel tells the story in words and numbers.
+    panel = w.result_panel
+    assert panel.headline.text() == "Optimal" or panel.headline.text().startswith("Within ")
+    assert panel.terms.rowCount() == 7  # six soft goals and the total
+    assert panel.compliance.rowCount() == len(scenario.patients)
+    assert "every hard rule" in panel.violations_note.text()
+
+    # Saved in the clinic file under a name.
+    saved = w.document.store.list_timetables()
+    assert saved and saved[0].name.startswith("Solve ") and saved[0].name == w.document.outcome.name
+
+    out = tmp_path / "export"
+    paths = w.export_timetable(out, deidentify=False)
+    names = {p.name for p in paths}
+    assert {"sessions.csv", "patient_schedule.csv", "staff_schedule.csv", "room_schedule.csv", "summary.json"} <= names
+    reread = read_timetable(out / "sessions.csv", scenario)
+    assert len(reread.sessions) == len(timetable.sessions)
+    assert validate(scenario, reread) == []
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == outcome.result.status.value
+
+
+def test_export_dialog_deidentifies(qtbot, solve_window, tmp_path):
+    w = solve_window
+    solve_and_wait(qtbot, w)
+    dialog = w.ask_export()
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.deidentify.text() == "De-identified (patient ids only)"
+    dialog.folder.setText(str(tmp_path / "shared"))
+    dialog.deidentify.setChecked(True)
+    dialog.accept()
+    schedule = (tmp_path / "shared" / "patient_schedule.csv").read_text(encoding="utf-8")
+    scenario = w.document.scenario
+    assert all(p.id in schedule for p in scenario.patients if w.document.timetable.of_patient(p.id))
+    assert not any(f",{p.name}," in schedule for p in scenario.patients if p.name)
+    assert validate(scenario, read_timetable(tmp_path / "shared" / "sessions.csv", scenario)) == []
+
+
+def test_the_solve_worker_reports_progress(qtbot, solve_window):
+    w = solve_window
+
+    def sensible(progress) -> bool:
+        return isinstance(progress, Progress) and progress.bound <= progress.objective + 1e-6 and progress.seconds >= 0
+
+    with qtbot.waitSignal(w.runner.progress, timeout=60_000, check_params_cb=sensible) as blocker:
+        assert w.solve(60)
+    assert w.runner.is_running()
+    assert w.solve_panel.last_progress == blocker.args[0]
+    assert w.solve_panel.objective_label.text() == f"{blocker.args[0].objective:.2f}"
+    assert w.solve_panel.chart.points
+    with qtbot.waitSignal(w.runner.finished, timeout=5_000):
+        w.cancel_solve()
+
+
+def test_cancel_returns_within_a_second_with_a_timetable(qtbot, solve_window):
+    w = solve_window
+    with qtbot.waitSignal(w.runner.progress, timeout=60_000):
+        assert w.solve(60)
+    assert w.actions.cancel.isEnabled() and not w.actions.solve.isEnabled()
+    started = time.monotonic()
+    with qtbot.waitSignal(w.runner.finished, timeout=5_000) as blocker:
+        w.actions.cancel.trigger()  # Esc
+    assert time.monotonic() - started < 1.0
+    outcome = blocker.args[0]
+    assert outcome.result.status == SolveStatus.CANCELLED
+    assert outcome.timetable is not None and outcome.violations == ()
+    assert w.result_panel.headline.text() == "Cancelled — best timetable found so far"
+    assert w.actions.solve.isEnabled() and not w.actions.cancel.isEnabled()
+    assert w.document.timetable is outcome.timetable or w.document.timetable == outcome.timetable
+
+
+def test_the_window_never_blocks_while_solving(qtbot, solve_window):
+    w = solve_window
+    monitor = EventLoopMonitor(10)
+    done: list[float] = []
+    monitor.start()
+    assert w.solve(SOLVE_LIMIT)
+    w.runner.worker.finished.connect(lambda _: done.append(time.monotonic()), Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(w.runner.finished, timeout=(SOLVE_LIMIT + 60) * 1000):
+        pass
+    monitor.stop()
+    assert done
+    ticks = [t for t in monitor.ticks if t <= done[0]]
+    assert len(ticks) > SOLVE_LIMIT * 30  # the timer really ran all along
+    assert monitor.max_gap(until=done[0]) < 0.100
+
+
+def test_pinned_sessions_are_kept_by_the_next_solve(qtbot, solve_window):
+    w = solve_window
+    first = solve_and_wait(qtbot, w)
+    assert first.timetable is not None
+    view = w.timetable_view
+    group = next(s for s in first.timetable.sessions if len(s.patient_ids) > 1)
+    view.select_session(group)
+    assert view.panel.pin_button.text() == "Pin session"
+    view.panel.pin_button.click()
+    assert pinned_keys(w.document.scenario) == {session_key(group)}
+    assert w.document.scenario.previous.sessions == tuple(
+        s.__class__(**{**s.__dict__, "pinned": session_key(s) == session_key(group)}) for s in first.timetable.sessions)
+    assert view.panel.pin_button.text() == "Unpin session"
+    assert "1 pinned" in view.summary.text()
+    w.undo_stack.undo()
+    assert pinned_keys(w.document.scenario) == frozenset()
+    w.undo_stack.redo()
+
+    second = solve_and_wait(qtbot, w)
+    assert second.result.status in GOOD + (SolveStatus.CANCELLED,)
+    assert session_key(group) in {session_key(s) for s in second.timetable.sessions}
+    assert validate(w.document.scenario, second.timetable) == []  # H9 included
+
+
+@pytest.mark.parametrize("kind", [FilterKind.ROOM])
+def test_filters_list_every_subject(solve_window, kind):
+    combo = solve_window.timetable_view.subject_combo
+    solve_window.timetable_view.set_filter(kind)
+    assert combo.count() == len(solve_window.document.scenario.rooms) and combo.isEnabled()

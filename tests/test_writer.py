@@ -1,0 +1,258 @@
+"""Timetable exports: files, exact columns, read-back, de-identification, permissions, atomic writes."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+
+from scheduler.io import read_scenario, read_timetable, write_scenario, write_timetable
+from scheduler.io.writer import atomic_write
+from scheduler.model import Mode, Session, Timetable
+
+TINY = Path(__file__).parent / "data" / "tiny"
+POSIX = os.name == "posix"
+
+SESSIONS_HEADER = [
+    "session_id", "day", "date", "start", "end", "activity_id", "activity_name",
+    "staff_ids", "room_id", "patient_ids", "pinned",
+]
+HEADERS = {
+    "sessions.csv": SESSIONS_HEADER,
+    "patient_schedule.csv": ["patient_id", "patient_name", "session_id", "day", "date", "start", "end",
+                             "activity_id", "activity_name", "staff_ids", "staff_names", "room_id"],
+    "staff_schedule.csv": ["staff_id", "staff_name", "session_id", "day", "date", "start", "end",
+                           "activity_id", "activity_name", "room_id", "patient_count", "patient_ids"],
+    "room_schedule.csv": ["room_id", "room_name", "session_id", "day", "date", "start", "end",
+                          "activity_id", "activity_name", "staff_ids", "patient_count"],
+}
+NAMES = {"P01": "Alice Martin", "P02": "Bruno Keller", "P03": "Chloe Lambert",
+         "P04": "Dmitri Novak", "P05": "Elena Ortiz", "P06": "Farid Rahimi"}
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    """The tiny scenario with full patient names (so a leaked name is easy to spot)."""
+    tiny = read_scenario(TINY).scenario
+    return replace(tiny, patients=tuple(replace(p, name=NAMES[p.id]) for p in tiny.patients))
+
+
+@pytest.fixture(scope="module")
+def timetable():
+    """A hand-made timetable, deliberately not in time order."""
+    return Timetable((
+        Session(3, 17 * 60, 18 * 60, "FAM", ("T2",), "O1", ("P03",), pinned=True),
+        Session(0, 9 * 60, 10 * 60, "PROC", ("T1",), "G1", ("P01", "P02", "P04")),
+        Session(0, 10 * 60, 11 * 60, "IND", ("T1",), "O1", ("P01",)),
+        Session(0, 12 * 60, 12 * 60 + 15, "MED", ("DR",), "O3", ("P02",)),
+        Session(1, 9 * 60, 10 * 60, "CBT", ("T1",), None, ("P05", "P06", "P03")),
+    ))
+
+
+@dataclass
+class Left:
+    patient_id: str
+    reason: str
+
+
+def _table(path: Path) -> list[list[str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def _by_column(path: Path) -> list[dict[str, str]]:
+    rows = _table(path)
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def _strip_ids(timetable: Timetable) -> list[Session]:
+    return sorted(replace(s, session_id="") for s in timetable.sessions)
+
+
+# --------------------------------------------------------------------------- files and columns
+
+
+def test_writes_every_file(tmp_path, scenario, timetable):
+    paths = write_timetable(tmp_path / "out", scenario, timetable, {"status": "optimal"}, waitlist=[("P06", "no room")])
+    names = [p.name for p in paths]
+    assert names == ["sessions.csv", "patient_schedule.csv", "staff_schedule.csv", "room_schedule.csv",
+                     "summary.json", "waitlist.csv"]
+    assert all(p.is_file() and p.parent == tmp_path / "out" for p in paths)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(names)  # no temp files left
+
+
+def test_columns_are_exactly_the_spec(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable, waitlist=[])
+    for name, header in HEADERS.items():
+        assert _table(tmp_path / name)[0] == header, name
+    assert _table(tmp_path / "waitlist.csv") == [["patient_id", "reason"]]
+
+
+def test_files_are_plain_utf8_with_unix_line_endings(tmp_path, scenario, timetable):
+    for path in write_timetable(tmp_path, scenario, timetable):
+        data = path.read_bytes()
+        assert not data.startswith(b"\xef\xbb\xbf")
+        assert b"\r" not in data
+        data.decode("utf-8")
+
+
+def test_sessions_csv_values(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable)
+    rows = _by_column(tmp_path / "sessions.csv")
+    assert [r["session_id"] for r in rows] == ["S001", "S002", "S003", "S004", "S005"]
+    assert [(r["day"], r["start"], r["activity_id"]) for r in rows] == [
+        ("Mon", "09:00", "PROC"), ("Mon", "10:00", "IND"), ("Mon", "12:00", "MED"), ("Tue", "09:00", "CBT"),
+        ("Thu", "17:00", "FAM"),
+    ]
+    assert rows[0] == {
+        "session_id": "S001", "day": "Mon", "date": "2026-11-30", "start": "09:00", "end": "10:00",
+        "activity_id": "PROC", "activity_name": "Process group", "staff_ids": "T1", "room_id": "G1",
+        "patient_ids": "P01;P02;P04", "pinned": "no",
+    }
+    assert (rows[2]["end"], rows[3]["room_id"], rows[3]["date"]) == ("12:15", "", "2026-12-01")
+    assert (rows[4]["pinned"], rows[4]["date"]) == ("yes", "2026-12-03")
+
+
+def test_dates_are_empty_without_week_start(tmp_path, scenario, timetable):
+    undated = replace(scenario, program=replace(scenario.program, week_start=None))
+    write_timetable(tmp_path, undated, timetable)
+    for name in HEADERS:
+        assert {r["date"] for r in _by_column(tmp_path / name)} == {""}
+
+
+def test_sessions_csv_reads_back_equal(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable)
+    back = read_timetable(tmp_path / "sessions.csv", scenario)
+    assert _strip_ids(back) == _strip_ids(timetable)
+    assert back == timetable.numbered()
+
+
+def test_person_and_room_schedules(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable)
+    patients = _by_column(tmp_path / "patient_schedule.csv")
+    assert len(patients) == sum(len(s.patient_ids) for s in timetable.sessions)
+    p01 = [r for r in patients if r["patient_id"] == "P01"]
+    assert [(r["activity_id"], r["staff_names"], r["patient_name"]) for r in p01] == [
+        ("PROC", "Ana Brooks", "Alice Martin"), ("IND", "Ana Brooks", "Alice Martin"),
+    ]
+    assert [r["patient_id"] for r in patients] == sorted(r["patient_id"] for r in patients)
+    staff = _by_column(tmp_path / "staff_schedule.csv")
+    assert [(r["staff_id"], r["activity_id"], r["patient_count"]) for r in staff] == [
+        ("T1", "PROC", "3"), ("T1", "IND", "1"), ("T1", "CBT", "3"), ("T2", "FAM", "1"), ("DR", "MED", "1"),
+    ]
+    assert staff[0]["staff_name"] == "Ana Brooks" and staff[0]["patient_ids"] == "P01;P02;P04"
+    rooms = _by_column(tmp_path / "room_schedule.csv")
+    assert [(r["room_id"], r["activity_id"], r["patient_count"]) for r in rooms] == [
+        ("G1", "PROC", "3"), ("O1", "IND", "1"), ("O1", "FAM", "1"), ("O3", "MED", "1"),
+    ]
+    assert rooms[0]["room_name"] == "Group Room Oak"
+
+
+# --------------------------------------------------------------------------- summary and waitlist
+
+
+def test_summary_is_written_as_given(tmp_path, scenario, timetable):
+    summary = {"status": "optimal", "objective": 12.5, "bound": 12.5, "gap": 0.0, "seconds": 1.25,
+               "terms": [{"name": "preferences", "weight": 3.0, "value": 2}]}
+    write_timetable(tmp_path, scenario, timetable, summary)
+    text = (tmp_path / "summary.json").read_text()
+    assert json.loads(text) == summary
+    assert "\n  " in text  # pretty-printed
+
+
+def test_summary_is_strict_json(tmp_path, scenario, timetable):
+    """Enums, dates and sets are spelled out; NaN and infinity (not JSON) become null."""
+    summary = {"status": "feasible", "gap": float("nan"), "bound": float("-inf"), "mode": Mode.GROUP,
+               "week": datetime.date(2026, 11, 30), "ids": {"P02", "P01"}, "terms": [{"value": float("inf")}]}
+    write_timetable(tmp_path, scenario, timetable, summary)
+    assert json.loads((tmp_path / "summary.json").read_text()) == {
+        "status": "feasible", "gap": None, "bound": None, "mode": "group", "week": "2026-11-30",
+        "ids": ["P01", "P02"], "terms": [{"value": None}],
+    }
+
+
+def test_minimal_summary_when_none_given(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["status"] == "unknown"
+    assert {"objective", "bound", "gap", "seconds", "terms"} <= summary.keys()
+
+
+def test_waitlist_from_objects_or_pairs(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable, waitlist=[Left("P04", "no MED slot"), ("P06", "max days")])
+    assert _table(tmp_path / "waitlist.csv") == [["patient_id", "reason"], ["P04", "no MED slot"], ["P06", "max days"]]
+
+
+def test_no_waitlist_file_unless_asked(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable)
+    assert not (tmp_path / "waitlist.csv").exists()
+
+
+# --------------------------------------------------------------------------- de-identification
+
+
+def _write_with_names_everywhere(folder: Path, scenario, timetable, deidentify: bool) -> list[Path]:
+    summary = {"status": "infeasible", "explanations": [f"{NAMES['P03']} needs FAM on Thu", "Ana Brooks is busy"],
+               NAMES["P05"]: {"note": f"ask {NAMES['P05']}"}}
+    waitlist = [("P06", f"{NAMES['P06']} cannot attend 3 days")]
+    return write_timetable(folder, scenario, timetable, summary, deidentify=deidentify, waitlist=waitlist)
+
+
+def test_deidentified_export_contains_no_patient_name(tmp_path, scenario, timetable):
+    paths = _write_with_names_everywhere(tmp_path, scenario, timetable, deidentify=True)
+    for path in paths:
+        text = path.read_text(encoding="utf-8")
+        for name in NAMES.values():
+            assert name not in text, f"{name} leaked into {path.name}"
+    rows = _by_column(tmp_path / "patient_schedule.csv")
+    assert all(r["patient_name"] == r["patient_id"] for r in rows)
+    assert "P03 needs FAM on Thu" in (tmp_path / "summary.json").read_text()
+    assert "Ana Brooks" in (tmp_path / "staff_schedule.csv").read_text()  # staff are not patients
+
+
+def test_identified_export_does_name_patients(tmp_path, scenario, timetable):
+    """The control for the test above: the names really are there without de-identification."""
+    paths = _write_with_names_everywhere(tmp_path, scenario, timetable, deidentify=False)
+    text = "".join(p.read_text(encoding="utf-8") for p in paths)
+    assert all(name in text for name in NAMES.values())
+
+
+# --------------------------------------------------------------------------- safety of the files
+
+
+@pytest.mark.skipif(not POSIX, reason="POSIX permissions")
+def test_files_are_private(tmp_path, scenario, timetable):
+    old = tmp_path / "sessions.csv"
+    old.write_text("old\n")
+    old.chmod(0o644)
+    paths = write_timetable(tmp_path, scenario, timetable, waitlist=[])
+    paths += write_scenario(scenario, tmp_path / "scenario")
+    for path in paths:
+        assert path.stat().st_mode & 0o777 == 0o600, path.name
+
+
+def test_atomic_write_replaces_and_leaves_no_temp_file(tmp_path):
+    target = tmp_path / "x.csv"
+    atomic_write(target, b"one\n")
+    atomic_write(target, b"two\n")
+    assert target.read_bytes() == b"two\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatch):
+    target = tmp_path / "x.csv"
+    atomic_write(target, b"old\n")
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError):
+        atomic_write(target, b"new\n")
+    assert target.read_bytes() == b"old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]

@@ -1,0 +1,400 @@
+"""The main window: wires the document, the undo stack, the solve runner and the views together.
+
+Every menu command has a plain method behind it (``open_clinic``, ``import_scenario``,
+``export_timetable``, ``solve`` ...) that tests call directly; the ``ask_*`` methods
+only add a file dialog in front of them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from scheduler.io.errors import ScenarioError
+from scheduler.io.reader import read_scenario
+from scheduler.io.writer import write_timetable
+from scheduler.model import Timetable
+from scheduler.store import Store, StoreError
+from ui import actions
+from ui.commands import command_for
+from ui.document import ClinicDocument, display_name, to_url
+from ui.icons import icon
+from ui.models.edits import Edit, EditKind
+from ui.models.entities import ACTIVITIES, PATIENTS, ROOMS, STAFF
+from ui.models.entity_model import EntityTableModel
+from ui.models.pins import pin_edit, pinned_keys, session_key
+from ui.models.program_model import ProgramTableModel
+from ui.outcome import SolveOutcome, result_from_summary, review, status_words
+from ui.views.dialogs import ExportDialog, FormatsDialog, ProblemsDialog, about_dialog
+from ui.views.editors import EntityEditor, ProgramEditor
+from ui.views.result_panel import ResultPanel
+from ui.views.solve_panel import SolvePanel
+from ui.views.timetable_view import TimetableView
+from ui.workers.solve_worker import SolveRunner
+
+log = logging.getLogger(__name__)
+RECENT_KEY = "recentFiles"
+MAX_RECENT = 8
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: QSettings | None = None, parent=None):
+        super().__init__(parent)
+        self.settings = settings or QSettings("IOP", "IOP Scheduler")
+        self.setWindowIcon(icon("app"))
+        self.document = ClinicDocument(self)
+        self.undo_stack = QUndoStack(self)
+        self.runner = SolveRunner(self)
+        self.dialogs: list = []  # open non-modal dialogs (kept alive; tests inspect the last one)
+        self._solve_started: datetime | None = None
+
+        self.entity_models = {spec.attr: EntityTableModel(spec, parent=self) for spec in (PATIENTS, STAFF, ROOMS, ACTIVITIES)}
+        self.program_model = ProgramTableModel(parent=self)
+        for model in (*self.entity_models.values(), self.program_model):
+            model.apply_edit = self.apply_edit
+
+        self.timetable_view = TimetableView()
+        self.result_panel = ResultPanel()
+        self.editors = {attr: EntityEditor(model) for attr, model in self.entity_models.items()}
+        self.program_editor = ProgramEditor(self.program_model)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(False)
+        self.tabs.addTab(self.timetable_view, "Timetable")
+        self.tabs.addTab(self.result_panel, "Result")
+        for attr, title in (("patients", "Patients"), ("staff", "Staff"), ("rooms", "Rooms"), ("activities", "Activities")):
+            self.tabs.addTab(self.editors[attr], title)
+        self.tabs.addTab(self.program_editor, "Program")
+        self.setCentralWidget(self.tabs)
+
+        self.solve_panel = SolvePanel()
+        dock = QDockWidget("Solve", self)
+        dock.setObjectName("solveDock")
+        dock.setWidget(self.solve_panel)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setTitleBarWidget(QLabel(""))
+        dock.setMinimumWidth(250)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+        self.solve_dock = dock
+
+        self.actions = actions.build(self)
+        self.clinic_label = QLabel()
+        self.statusBar().addPermanentWidget(self.clinic_label)
+        self._connect()
+        self.resize(1280, 800)
+        self._restore_window()
+
+    def _connect(self) -> None:
+        doc = self.document
+        doc.scenarioChanged.connect(self._scenario_changed)
+        doc.outcomeChanged.connect(self._outcome_changed)
+        self.timetable_view.pinRequested.connect(lambda s, pin: self.set_pinned([s], pin))
+        for editor in (*self.editors.values(), self.program_editor):
+            editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
+        self.solve_panel.solveRequested.connect(self.solve)
+        self.solve_panel.cancelRequested.connect(self.cancel_solve)
+        self.runner.progress.connect(self.solve_panel.show_progress)
+        self.runner.finished.connect(self._solve_finished)
+        self.runner.failed.connect(self._solve_failed)
+        self.solve_panel.savedChosen.connect(self.show_saved_timetable)
+
+    # -- clinic files ---------------------------------------------------------------------------
+
+    def open_clinic(self, location: str | Path | None, *, demo_if_empty: bool = False) -> bool:
+        """Open a clinic file (path or URL; None: the default database)."""
+        if self.runner.is_running():
+            self.statusBar().showMessage("Cancel the running solve first", 5000)
+            return False
+        url = to_url(location)
+        try:
+            self.document.open(url, demo_if_empty=demo_if_empty)
+        except (StoreError, ScenarioError, OSError) as exc:
+            log.error("could not open the clinic file: %s", type(exc).__name__)
+            self._warn("Could not open the clinic file", str(exc))
+            return False
+        self.undo_stack.clear()
+        self.undo_stack.setClean()
+        if url:
+            self._remember_recent(url)
+        scenario = self.document.scenario
+        self.statusBar().showMessage(
+            f"Opened {display_name(url)}: {len(scenario.patients)} patients, {len(scenario.staff)} staff", 6000)
+        return True
+
+    def new_clinic(self, path: str | Path) -> bool:
+        Path(path).unlink(missing_ok=True)
+        return self.open_clinic(path)
+
+    def save(self) -> None:
+        """Edits are saved as they happen; Save writes the scenario once more and says so."""
+        if self.document.scenario is not None and self.document.store is not None:
+            self.document.store.save_scenario(self.document.scenario)
+            self.undo_stack.setClean()
+            self.statusBar().showMessage(f"Saved to {display_name(self.document.url)}", 4000)
+
+    def save_as(self, path: str | Path) -> bool:
+        """Copy the scenario and the current timetable into a new clinic file and continue there."""
+        scenario, outcome = self.document.scenario, self.document.outcome
+        target = Path(path)
+        target.unlink(missing_ok=True)
+        try:
+            store = Store.open(to_url(target))
+            try:
+                store.save_scenario(scenario)
+                if outcome is not None and outcome.timetable is not None:
+                    store.save_timetable(outcome.name or "Saved timetable", outcome.timetable, outcome.result.summary())
+            finally:
+                store.close()
+        except StoreError as exc:
+            self._warn("Could not save the clinic file", str(exc))
+            return False
+        return self.open_clinic(target)
+
+    # -- import / export ------------------------------------------------------------------------
+
+    def import_scenario(self, path: str | Path) -> bool:
+        """Read a CSV folder or an XLSX workbook; on errors show them all and change nothing."""
+        path = Path(path)
+        try:
+            read = read_scenario(path)
+        except ScenarioError as exc:
+            log.info("import refused: %d problem(s)", len(exc.errors))
+            self._show_problems("The scenario was not imported",
+                                f"{len(exc.errors)} problem(s) in {path.name}. Nothing was changed: "
+                                "fix them and import again.", exc.errors)
+            self.statusBar().showMessage(f"Import failed: {len(exc.errors)} problem(s) in {path.name}", 10000)
+            return False
+        except OSError as exc:
+            self._warn("Could not read the scenario", str(exc))
+            return False
+        self.apply_edit(Edit(EditKind.IMPORT, self.document.scenario, read.scenario, f"Import {path.name}"))
+        if read.warnings:
+            self._show_problems("Scenario imported with warnings",
+                                f"{path.name} was imported; {len(read.warnings)} thing(s) were ignored:", read.warnings)
+        s = read.scenario
+        self.statusBar().showMessage(
+            f"Imported {path.name}: {len(s.patients)} patients, {len(s.staff)} staff, {len(s.rooms)} rooms", 8000)
+        return True
+
+    def export_timetable(self, folder: str | Path, deidentify: bool = False) -> list[Path]:
+        """Write the SPEC CSV set for the current timetable into ``folder``."""
+        outcome = self.document.outcome
+        if outcome is None or outcome.timetable is None:
+            self.statusBar().showMessage("There is no timetable to export yet: solve first", 6000)
+            return []
+        pins = pinned_keys(self.document.scenario)
+        timetable = Timetable(tuple(replace(s, pinned=session_key(s) in pins) for s in outcome.timetable.sessions))
+        result = outcome.result
+        paths = write_timetable(Path(folder), self.document.scenario, timetable, result.summary(),
+                                deidentify=deidentify, waitlist=result.waitlist or None)
+        self.settings.setValue("exportFolder", str(folder))
+        log.info("exported %d sessions to %d files (deidentified=%s)", len(timetable.sessions), len(paths), deidentify)
+        self.statusBar().showMessage(f"Exported {len(paths)} files to {folder}", 8000)
+        return paths
+
+    # -- edits ----------------------------------------------------------------------------------
+
+    def apply_edit(self, edit: Edit) -> None:
+        self.undo_stack.push(command_for(self.document, edit))
+
+    def set_pinned(self, sessions, pinned: bool) -> None:
+        timetable = self.document.timetable
+        if timetable is None or not sessions:
+            return
+        self.apply_edit(pin_edit(self.document.scenario, timetable, list(sessions), pinned))
+        self.statusBar().showMessage(
+            f"{'Pinned' if pinned else 'Unpinned'} {len(sessions)} session(s); the next solve keeps pinned sessions", 6000)
+
+    # -- solving --------------------------------------------------------------------------------
+
+    def solve(self, time_limit: float | None = None) -> bool:
+        if self.runner.is_running() or self.document.scenario is None:
+            return False
+        if time_limit is not None:
+            self.solve_panel.time_limit.setValue(max(1, round(time_limit)))
+        params = self.solve_panel.params()
+        self._solve_started = datetime.now()
+        self.runner.start(self.document.scenario, params)
+        self.solve_panel.solving_started(params.time_limit)
+        self.actions.solve.setEnabled(False)
+        self.actions.cancel.setEnabled(True)
+        self.statusBar().showMessage("Solving…")
+        return True
+
+    def cancel_solve(self) -> None:
+        if self.runner.is_running():
+            self.runner.cancel()
+            self.solve_panel.cancelling()
+
+    def _solve_finished(self, outcome: SolveOutcome) -> None:
+        headline, _ = status_words(outcome.result)
+        name = self._timetable_name() if outcome.timetable is not None else None
+        self.document.set_outcome(outcome, save_as=name)
+        self.solve_panel.solving_finished(headline)
+        self.actions.solve.setEnabled(True)
+        self.actions.cancel.setEnabled(False)
+        self.tabs.setCurrentWidget(self.timetable_view if outcome.timetable is not None else self.result_panel)
+        self.statusBar().showMessage(f"{headline} — {outcome.result.headline()}", 15000)
+
+    def _solve_failed(self, message: str) -> None:
+        self.solve_panel.solving_finished("The solver stopped with an error")
+        self.actions.solve.setEnabled(True)
+        self.actions.cancel.setEnabled(False)
+        self._warn("The solver stopped with an error", message)
+
+    def show_saved_timetable(self, name: str) -> bool:
+        """Show a timetable saved in the clinic file, re-checked against the current scenario."""
+        try:
+            timetable, summary = self.document.store.load_timetable(name)
+        except StoreError as exc:
+            self._warn("Could not load the timetable", str(exc))
+            return False
+        outcome = review(self.document.scenario, result_from_summary(summary, timetable), name=name)
+        self.document.set_outcome(outcome)
+        self.tabs.setCurrentWidget(self.timetable_view)
+        self.statusBar().showMessage(f"Showing “{name}”", 5000)
+        return True
+
+    def _timetable_name(self) -> str:
+        base = f"Solve {(self._solve_started or datetime.now()):%Y-%m-%d %H:%M}"
+        try:
+            taken = {t.name for t in self.document.store.list_timetables()}
+        except StoreError:
+            taken = set()
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base} ({n})", n + 1
+        return name
+
+    # -- document -> views ----------------------------------------------------------------------
+
+    def _scenario_changed(self, scenario) -> None:
+        for model in (*self.entity_models.values(), self.program_model):
+            model.set_scenario(scenario)
+        self.timetable_view.set_scenario(scenario)
+        self._show_outcome()
+        p = scenario.program
+        self.setWindowTitle(f"{p.name or 'IOP program'} — {display_name(self.document.url)} — IOP Scheduler")
+        self.clinic_label.setText(f"{display_name(self.document.url)} · {len(scenario.patients)} patients · "
+                                  f"{len(scenario.staff)} staff · {len(scenario.rooms)} rooms")
+
+    def _outcome_changed(self, outcome) -> None:
+        self.timetable_view.set_timetable(outcome.timetable if outcome else None)
+        self._show_outcome()
+        try:
+            saved = self.document.store.list_timetables() if self.document.store else []
+        except StoreError:
+            saved = []
+        self.solve_panel.set_saved(saved, outcome.name if outcome else "")
+
+    def _show_outcome(self) -> None:
+        scenario = self.document.scenario
+        names = {p.id: p.name for p in scenario.patients} if scenario else {}
+        self.result_panel.show_outcome(self.document.outcome, names, self.document.outcome_is_stale, scenario)
+
+    # -- dialogs --------------------------------------------------------------------------------
+
+    def _keep(self, dialog):
+        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
+        dialog.finished.connect(lambda _=None: dialog.deleteLater())
+        return dialog
+
+    def _show_problems(self, title: str, intro: str, problems) -> ProblemsDialog:
+        dialog = self._keep(ProblemsDialog(title, intro, problems, self))
+        dialog.show()
+        return dialog
+
+    def _warn(self, title: str, text: str) -> None:
+        box = self._keep(QMessageBox(QMessageBox.Icon.Warning, title, text, QMessageBox.StandardButton.Ok, self))
+        box.show()
+
+    def show_about(self) -> None:
+        self._keep(about_dialog(self)).show()
+
+    def show_formats(self) -> None:
+        self._keep(FormatsDialog(self)).show()
+
+    def _folder_hint(self) -> str:
+        return str(self.settings.value("lastFolder", str(Path.home())))
+
+    def ask_new(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "New clinic file", self._folder_hint(), "Clinic files (*.db)")
+        if path:
+            self.new_clinic(path if path.endswith(".db") else path + ".db")
+
+    def ask_open(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open clinic file", self._folder_hint(), "Clinic files (*.db *.sqlite);;All files (*)")
+        if path:
+            self.settings.setValue("lastFolder", str(Path(path).parent))
+            self.open_clinic(path)
+
+    def ask_save_as(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save clinic as", self._folder_hint(), "Clinic files (*.db)")
+        if path:
+            self.save_as(path if path.endswith(".db") else path + ".db")
+
+    def ask_import_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Import scenario from a CSV folder", self._folder_hint())
+        if folder:
+            self.settings.setValue("lastFolder", folder)
+            self.import_scenario(folder)
+
+    def ask_import_xlsx(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import scenario from a workbook", self._folder_hint(), "Excel workbooks (*.xlsx)")
+        if path:
+            self.import_scenario(path)
+
+    def ask_export(self) -> ExportDialog | None:
+        if self.document.timetable is None:
+            self.statusBar().showMessage("There is no timetable to export yet: solve first", 6000)
+            return None
+        folder = str(self.settings.value("exportFolder", str(Path.home() / "IOP timetable")))
+        dialog = self._keep(ExportDialog(folder, self))
+        dialog.accepted.connect(lambda: self.export_timetable(dialog.folder.text().strip(), dialog.deidentify.isChecked()))
+        dialog.open()
+        return dialog
+
+    # -- recent files and window state ----------------------------------------------------------
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value(RECENT_KEY, [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def _remember_recent(self, url: str) -> None:
+        recent = [url] + [u for u in self.recent_files() if u != url]
+        self.settings.setValue(RECENT_KEY, recent[:MAX_RECENT])
+
+    def fill_recent_menu(self) -> None:
+        menu = self.actions.recent
+        menu.clear()
+        for url in self.recent_files():
+            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else None
+            action = menu.addAction(display_name(url), lambda u=url: self.open_clinic(u))
+            action.setToolTip(path or url)
+            action.setEnabled(path is None or Path(path).exists())
+        if menu.isEmpty():
+            menu.addAction("No recent files").setEnabled(False)
+
+    def _restore_window(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.value("windowState")
+        if state is not None:
+            self.restoreState(state)
+
+    def closeEvent(self, event) -> None:
+        if self.runner.is_running():
+            self.runner.cancel()
+            self.runner.wait(5000)
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("windowState", self.saveState())
+        self.settings.sync()
+        self.document.close()
+        super().closeEvent(event)
+

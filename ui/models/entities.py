@@ -1,0 +1,164 @@
+"""The columns of each editor table and the checks an edited object must pass."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from scheduler.model import Activity, Cohort, Mode, Patient, Room, RoomKind, Scenario, Staff
+from ui.models import fields as f
+from ui.models.entity_model import Column, EntitySpec, EntityTableModel
+
+AVAIL_TIP = "Availability: DAYS HH:MM-HH:MM entries separated by ';', e.g. Mon-Fri 09:00-13:00; Sat 10:00-12:00. Empty: whenever the program is open."
+_int = partial(f.parse_int, minimum=0)
+_pos = partial(f.parse_int, minimum=1)
+
+
+def _check_patient(scenario: Scenario, p: Patient) -> str | None:
+    lim = p.limits(scenario.program)
+    for low, high, what in (
+        (lim.min_days, lim.max_days, "days"),
+        (lim.min_hours, lim.max_hours, "hours per day"),
+        (lim.min_week_hours, lim.max_week_hours, "hours per week"),
+    ):
+        if low > high:
+            return f"the minimum {what} ({f.fmt_number(low)}) exceeds the maximum ({f.fmt_number(high)})"
+    if p.primary_therapist and p.primary_therapist not in scenario.staff_by_id:
+        return f"no staff member has the id {p.primary_therapist}"
+    unknown = [r.activity_id for r in p.requirements if r.activity_id not in scenario.activity_by_id]
+    if unknown:
+        return f"unknown activity {', '.join(unknown)}; known: {', '.join(a.id for a in scenario.activities)}"
+    return None
+
+
+def _check_activity(scenario: Scenario, a: Activity) -> str | None:
+    slot = scenario.program.slot_minutes
+    if a.duration_min <= 0 or a.duration_min % slot:
+        return f"the duration must be a positive multiple of {slot} minutes"
+    if a.min_size > a.max_size:
+        return f"the minimum size ({a.min_size}) exceeds the maximum ({a.max_size})"
+    if a.mode != Mode.GROUP and a.max_size != 1:
+        return f"{a.mode.value} sessions have exactly one patient (sizes 1-1)"
+    return None
+
+
+def _check_staff(scenario: Scenario, s: Staff) -> str | None:
+    if s.max_hours_day is not None and s.max_hours_week is not None and s.max_hours_day > s.max_hours_week:
+        return "the daily cap exceeds the weekly cap"
+    return None
+
+
+def _new_patient(new_id: str, scenario: Scenario) -> Patient:
+    return Patient(id=new_id, name="New patient", status="new")
+
+
+def _new_staff(new_id: str, scenario: Scenario) -> Staff:
+    return Staff(id=new_id, name="New staff member")
+
+
+def _new_room(new_id: str, scenario: Scenario) -> Room:
+    return Room(id=new_id, name="New room", kind=RoomKind.GROUP, capacity=8)
+
+
+def _new_activity(new_id: str, scenario: Scenario) -> Activity:
+    return Activity(id=new_id, name="New group", mode=Mode.GROUP, duration_min=60, min_size=3, max_size=10, room_kind=RoomKind.GROUP)
+
+
+PATIENTS = EntitySpec(
+    attr="patients",
+    singular="patient",
+    id_prefix="P",
+    check=_check_patient,
+    new_item=_new_patient,
+    columns=(
+        Column("id", "Id", parse=f.parse_id),
+        Column("name", "Name", parse=f.parse_text, tip="Name or initials"),
+        Column("cohort", "Cohort", fmt=lambda v: v.value, parse=f.parse_cohort, choices=("adult", "adolescent")),
+        Column("status", "Status", parse=f.parse_text, tip="new, continuing or discharging"),
+        Column("primary_therapist", "Primary therapist", fmt=lambda v: v or "", parse=f.parse_opt_text, tip="Staff id"),
+        Column("requirements", "Requirements", fmt=f.fmt_requirements, parse=f.parse_requirements,
+               tip="Weekly counts per activity, e.g. PROC=3; CBT=2-3; IND=1"),
+        Column("availability", "Availability", fmt=f.fmt_availability, parse=f.parse_availability_text, tip=AVAIL_TIP),
+        Column("family_availability", "Family availability", fmt=f.fmt_availability, parse=f.parse_availability_text, tip=AVAIL_TIP),
+        Column("preferred_days", "Preferred days", fmt=f.fmt_days, parse=f.parse_days_text, tip="e.g. Mon,Wed,Fri"),
+        Column("tags", "Tags", fmt=f.fmt_set, parse=f.parse_set, tip="';'-separated, e.g. SUD; TRAUMA"),
+        Column("min_days", "Min days", fmt=f.fmt_number, parse=partial(f.parse_opt_int, minimum=0), tip="Empty: program default"),
+        Column("max_days", "Max days", fmt=f.fmt_number, parse=partial(f.parse_opt_int, minimum=0), tip="Empty: program default"),
+        Column("min_hours", "Min h/day", fmt=f.fmt_number, parse=f.parse_opt_float, tip="Empty: program default"),
+        Column("max_hours", "Max h/day", fmt=f.fmt_number, parse=f.parse_opt_float, tip="Empty: program default"),
+        Column("min_week_hours", "Min h/week", fmt=f.fmt_number, parse=f.parse_opt_float, tip="Empty: program default"),
+        Column("max_week_hours", "Max h/week", fmt=f.fmt_number, parse=f.parse_opt_float, tip="Empty: program default"),
+    ),
+)
+
+STAFF = EntitySpec(
+    attr="staff",
+    singular="staff member",
+    id_prefix="S",
+    check=_check_staff,
+    new_item=_new_staff,
+    columns=(
+        Column("id", "Id", parse=f.parse_id),
+        Column("name", "Name", parse=f.parse_text),
+        Column("role", "Role", parse=f.parse_text, tip="Free text, e.g. LCSW, Psychiatrist"),
+        Column("skills", "Skills", fmt=f.fmt_set, parse=f.parse_set, tip="';'-separated, e.g. process; cbt; therapy"),
+        Column("availability", "Availability", fmt=f.fmt_availability, parse=f.parse_availability_text, tip=AVAIL_TIP),
+        Column("max_hours_day", "Max h/day", fmt=f.fmt_number, parse=f.parse_opt_float, tip="Empty: no cap"),
+        Column("max_hours_week", "Max h/week", fmt=f.fmt_number, parse=f.parse_opt_float, tip="Empty: no cap"),
+    ),
+)
+
+ROOMS = EntitySpec(
+    attr="rooms",
+    singular="room",
+    id_prefix="R",
+    new_item=_new_room,
+    columns=(
+        Column("id", "Id", parse=f.parse_id),
+        Column("name", "Name", parse=f.parse_text),
+        Column("kind", "Kind", fmt=lambda v: v.value, parse=f.parse_room_kind, choices=("group", "office")),
+        Column("capacity", "Capacity", fmt=f.fmt_number, parse=_pos, tip="Patients it seats"),
+        Column("availability", "Availability", fmt=f.fmt_availability, parse=f.parse_availability_text, tip=AVAIL_TIP),
+    ),
+)
+
+ACTIVITIES = EntitySpec(
+    attr="activities",
+    singular="activity",
+    id_prefix="A",
+    check=_check_activity,
+    new_item=_new_activity,
+    columns=(
+        Column("id", "Id", parse=f.parse_id),
+        Column("name", "Name", parse=f.parse_text),
+        Column("mode", "Mode", fmt=lambda v: v.value, parse=f.parse_mode, choices=tuple(m.value for m in Mode)),
+        Column("duration_min", "Minutes", fmt=f.fmt_number, parse=_pos),
+        Column("min_size", "Min size", fmt=f.fmt_number, parse=_pos),
+        Column("max_size", "Max size", fmt=f.fmt_number, parse=_pos),
+        Column("skill", "Skill", parse=f.parse_text, tip="Staff skill needed, e.g. process, cbt, prescriber"),
+        Column("staff_count", "Staff", fmt=f.fmt_number, parse=_pos, tip="Staff per session (2 = co-facilitated)"),
+        Column("room_kind", "Room", fmt=lambda v: v.value, parse=f.parse_room_kind, choices=tuple(k.value for k in RoomKind)),
+        Column("cohort", "Cohort", fmt=lambda v: v.value, parse=f.parse_cohort, choices=tuple(c.value for c in Cohort)),
+        Column("tag", "Tag", fmt=lambda v: v or "", parse=f.parse_opt_text, tip="Only patients with this tag may attend"),
+        Column("with_primary", "With primary", fmt=f.fmt_bool, parse=f.parse_bool, choices=("yes", "no")),
+        Column("in_block", "In block", fmt=f.fmt_bool, parse=f.parse_bool, choices=("yes", "no"),
+               tip="Counts toward the patient's program day"),
+    ),
+)
+
+ENTITY_SPECS = (PATIENTS, STAFF, ROOMS, ACTIVITIES)
+
+
+def patients_model(scenario=None, parent=None) -> EntityTableModel:
+    return EntityTableModel(PATIENTS, scenario, parent)
+
+
+def staff_model(scenario=None, parent=None) -> EntityTableModel:
+    return EntityTableModel(STAFF, scenario, parent)
+
+
+def rooms_model(scenario=None, parent=None) -> EntityTableModel:
+    return EntityTableModel(ROOMS, scenario, parent)
+
+
+def activities_model(scenario=None, parent=None) -> EntityTableModel:
+    return EntityTableModel(ACTIVITIES, scenario, parent)

@@ -1,0 +1,163 @@
+"""Cell text <-> domain values for the editor tables.
+
+Each parser takes what the coordinator typed and returns the value for a
+dataclass field, or raises ``ValueError`` (``TimeFormatError`` is one) whose
+message says what was expected. The table models show that message at the
+cell and keep the old value.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from scheduler.io.reader import parse_requirements as _read_requirements
+from scheduler.model import DAY_NAMES, Availability, Cohort, HoursBasis, Mode, Requirement, RoomKind
+from scheduler.timegrid import format_availability, format_days, format_time, parse_availability, parse_days, parse_time
+
+def fmt_availability(value: Availability) -> str:
+    return format_availability(value)
+
+
+def parse_availability_text(text: str) -> Availability:
+    return parse_availability(text)
+
+
+def fmt_number(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def parse_int(text: str, *, minimum: int = 0) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a whole number") from None
+    if value < minimum:
+        raise ValueError(f"{value} is too small; expected at least {minimum}")
+    return value
+
+
+def parse_opt_int(text: str, *, minimum: int = 0) -> int | None:
+    return None if not text.strip() else parse_int(text, minimum=minimum)
+
+
+def parse_float(text: str, *, minimum: float = 0.0) -> float:
+    try:
+        value = float(text.strip().replace(",", "."))
+    except ValueError:
+        raise ValueError(f"'{text}' is not a number") from None
+    if value < minimum:
+        raise ValueError(f"{value:g} is too small; expected at least {minimum:g}")
+    return value
+
+
+def parse_opt_float(text: str, *, minimum: float = 0.0) -> float | None:
+    return None if not text.strip() else parse_float(text, minimum=minimum)
+
+
+def fmt_set(values) -> str:
+    return "; ".join(sorted(values))
+
+
+def parse_set(text: str) -> frozenset[str]:
+    return frozenset(p.strip() for p in re.split(r"[;,]", text) if p.strip())
+
+
+def fmt_days(days: tuple[int, ...]) -> str:
+    return format_days(days) if days else ""
+
+
+def parse_days_text(text: str) -> tuple[int, ...]:
+    return () if not text.strip() else parse_days(text)
+
+
+def fmt_bool(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def parse_bool(text: str) -> bool:
+    key = text.strip().lower()
+    if key in ("yes", "y", "true", "1"):
+        return True
+    if key in ("no", "n", "false", "0", ""):
+        return False
+    raise ValueError(f"'{text}' is not yes or no")
+
+
+def enum_parser(enum_type):
+    choices = [e.value for e in enum_type]
+
+    def parse(text: str):
+        try:
+            return enum_type(text.strip().lower())
+        except ValueError:
+            raise ValueError(f"'{text}' is not one of: {', '.join(choices)}") from None
+
+    parse.choices = tuple(choices)  # type: ignore[attr-defined]
+    return parse
+
+
+parse_mode = enum_parser(Mode)
+parse_room_kind = enum_parser(RoomKind)
+parse_cohort = enum_parser(Cohort)
+parse_hours_basis = enum_parser(HoursBasis)
+
+
+def fmt_requirements(reqs: tuple[Requirement, ...]) -> str:
+    parts = []
+    for r in reqs:
+        count = str(r.min_count) if r.min_count == r.max_count else f"{r.min_count}-{r.max_count}"
+        parts.append(f"{r.activity_id}={count}")
+    return "; ".join(parts)
+
+
+def parse_requirements(text: str) -> tuple[Requirement, ...]:
+    """``"PROC=3; CBT=2-3"`` -> requirements; the reader's own parser (activity ids are checked by the model)."""
+    return _read_requirements(text)
+
+
+_ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
+
+
+def parse_id(text: str) -> str:
+    text = text.strip()
+    if not _ID.match(text):
+        raise ValueError(f"'{text}' is not an id; use letters, digits, '-', '_' or '.' without spaces")
+    return text
+
+
+def parse_text(text: str) -> str:
+    return text.strip()
+
+
+def parse_opt_text(text: str) -> str | None:
+    return text.strip() or None
+
+
+def fmt_time(minutes: int) -> str:
+    return format_time(minutes)
+
+
+def parse_time_text(text: str) -> int:
+    return parse_time(text)
+
+
+def fmt_date(value: date | None) -> str:
+    return "" if value is None else value.isoformat()
+
+
+def parse_date(text: str) -> date | None:
+    if not text.strip():
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD, e.g. 2026-11-30") from None
+
+
+def day_name(day: int) -> str:
+    return DAY_NAMES[day]

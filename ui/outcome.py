@@ -1,0 +1,95 @@
+"""A solve's outcome as the window shows it: the solver's result plus the validator's review."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from scheduler.model import Scenario, Timetable
+from scheduler.validate import patient_compliance, validate
+from solver.result import SolveResult, SolveStatus, Term, WaitlistEntry
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SolveOutcome:
+    result: SolveResult
+    scenario: Scenario  # the scenario that was solved
+    violations: tuple = ()  # scheduler.validate.Violation
+    compliance: tuple = ()  # scheduler.validate.PatientCompliance
+    name: str = ""  # the name it is saved under in the store
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def timetable(self) -> Timetable | None:
+        return self.result.timetable
+
+
+def review(scenario: Scenario, result: SolveResult, name: str = "") -> SolveOutcome:
+    """Check the result's timetable with the independent validator (hard rules, compliance)."""
+    if result.timetable is None:
+        return SolveOutcome(result, scenario, name=name)
+    timetable = result.timetable.numbered()
+    if timetable != result.timetable:
+        from dataclasses import replace
+
+        result = replace(result, timetable=timetable)
+    violations = tuple(validate(scenario, timetable))
+    compliance = tuple(patient_compliance(scenario, timetable))
+    if violations:
+        log.warning("timetable %s breaks %d hard rule(s): %s", name or "(new)", len(violations),
+                    sorted({v.rule for v in violations}))
+    return SolveOutcome(result, scenario, violations, compliance, name)
+
+
+def result_from_summary(summary: dict | None, timetable: Timetable | None) -> SolveResult:
+    """Rebuild a SolveResult from a stored summary (the summary.json shape) and its timetable."""
+    summary = summary or {}
+    try:
+        status = SolveStatus(summary.get("status", "unknown"))
+    except ValueError:
+        status = SolveStatus.UNKNOWN
+    terms = tuple(
+        Term(t.get("code", ""), t.get("name", ""), float(t.get("weight", 0) or 0), float(t.get("value", 0) or 0))
+        for t in summary.get("terms", ())
+    )
+    waitlist = tuple(WaitlistEntry(w.get("patient_id", ""), w.get("reason", "")) for w in summary.get("waitlist", ()))
+    return SolveResult(
+        status=status,
+        timetable=timetable,
+        objective=summary.get("objective"),
+        bound=summary.get("bound"),
+        seconds=float(summary.get("seconds") or 0.0),
+        terms=terms,
+        first_solution_seconds=summary.get("first_solution_seconds"),
+        message=summary.get("message", ""),
+        explanations=tuple(summary.get("explanations", ())),
+        waitlist=waitlist,
+    )
+
+
+def status_words(result: SolveResult | None) -> tuple[str, str]:
+    """(headline, detail) in a coordinator's words: "Optimal", "Within 2.1% of optimal", ..."""
+    if result is None:
+        return "No timetable yet", "Press Solve (F5) to make the optimal timetable for this week."
+    has = result.timetable is not None
+    seconds = f"{result.seconds:.1f} s"
+    status = result.status
+    if status == SolveStatus.OPTIMAL:
+        return "Optimal", f"Proven optimal in {seconds}: no timetable scores better."
+    if status == SolveStatus.FEASIBLE:
+        gap = result.gap
+        head = f"Within {100 * gap:.1f}% of optimal" if gap is not None else "A valid timetable"
+        return head, f"Stopped at the time limit ({seconds}); the bound proves how close it is."
+    if status == SolveStatus.INFEASIBLE:
+        return "No timetable exists", "The rules cannot all be met; see why below."
+    if status == SolveStatus.CANCELLED:
+        if has:
+            return "Cancelled — best timetable found so far", f"Stopped after {seconds}."
+        return "Cancelled", f"Stopped after {seconds}, before a first timetable was found."
+    if status == SolveStatus.UNKNOWN:
+        if has:
+            return "Stopped at the time limit", f"Best timetable after {seconds}; optimality not proven."
+        return "Stopped at the time limit", f"No timetable found in {seconds}; try a longer time limit."
+    return "The scenario could not be solved", result.message or "The solver rejected the model."
