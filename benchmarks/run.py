@@ -39,19 +39,21 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from solver.result import relative_gap  # noqa: E402  (after the path is set; no OR-Tools import)
+
 DEFAULT_SIZES = (20, 40, 80, 120, 200, 300, 500)
 DEFAULT_SEEDS = (0, 1, 2)
 DEFAULT_CONTENDERS = ("cpsat", "cpsat1", "cpsat2", "greedy")
 DEFAULT_TIME_LIMIT = 60.0
-QUICK = {"sizes": (20, 40, 120), "seeds": (0,), "time_limit": 30.0}
+QUICK = {"sizes": (20, 40, 120), "seeds": None, "time_limit": 30.0}  # seeds: as many (1-3) as fit the budget
 QUICK_BUDGET_SECONDS = 600
 CONTENDER = re.compile(r"^(cpsat)(\d*)$|^(greedy)$")
 SOFT_GOAL_NAMES = ("preferences", "continuity", "stability", "balance", "efficiency", "spread")
 
 CSV_COLUMNS = [
     "size", "seed", "contender", "workers", "time_limit", "status", "build_s", "first_s", "t5_s", "t1_s",
-    "objective", "bound", "gap", "gap_vs_best_bound", "seconds", "wall_s", "peak_rss_mb", "violations",
-    "placed", "patients", "message",
+    "objective", "solver_objective", "bound", "gap", "gap_vs_best_bound", "seconds", "wall_s", "peak_rss_mb",
+    "violations", "placed", "patients", "message",
 ] + [f"term_{name}" for name in SOFT_GOAL_NAMES]
 
 
@@ -77,15 +79,11 @@ def run_child(scenario_path: str, contender: str, time_limit: float) -> dict:
         result = greedy_timetable(scenario)
         seconds = time.monotonic() - started
         timetable, left_out = result.timetable, [pid for pid, _ in result.unplaced]
-        restricted = scenario_without(scenario, left_out)
-        value = score(restricted, timetable)
-        record.update(status="feasible", seconds=seconds, first_s=seconds, objective=value,
-                      history=[[value, None, seconds]], message=f"{len(left_out)} unplaced")
+        record.update(status="feasible", seconds=seconds, first_s=seconds, message=f"{len(left_out)} unplaced")
     else:
         from solver import SolveParams, solve
 
-        params = SolveParams(time_limit=time_limit) if workers is None else SolveParams(time_limit=time_limit,
-                                                                                       workers=workers)
+        params = SolveParams(time_limit=time_limit, **({} if workers is None else {"workers": workers}))
         record["workers"] = params.workers
         result = solve(scenario, params)
         timetable = result.timetable
@@ -93,20 +91,27 @@ def run_child(scenario_path: str, contender: str, time_limit: float) -> dict:
         built = re.search(r"built in ([0-9.]+)\s*s", result.message or "")
         record.update(
             status=result.status.value, seconds=result.seconds, first_s=result.first_solution_seconds,
-            objective=result.objective, bound=result.bound, gap=result.gap, message=result.message,
-            build_s=float(built.group(1)) if built else None,
+            solver_objective=result.objective, bound=result.bound, message=result.message,
+            build_s=getattr(result, "build_seconds", None) or (float(built.group(1)) if built else None),
             history=[[h.objective, h.bound, h.seconds] for h in result.history],
         )
-        restricted = scenario_without(scenario, left_out)
     record["wall_s"] = time.monotonic() - started
-    record["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    # This process's peak: ru_maxrss is in KiB on Linux, in bytes on macOS.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    record["peak_rss_mb"] = peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    restricted = scenario_without(scenario, left_out)
     if timetable is not None:
+        # One yardstick for every contender: the validator's score of the timetable actually returned.
         found = validate(restricted, timetable)
         record["violations"] = len(found)
         record["violation_sample"] = [str(v) for v in found[:5]]
         record["terms"] = soft_terms(restricted, timetable)
         record["placed"] = len(scenario.patients) - len(left_out)
-        record["objective_check"] = score(restricted, timetable)
+        record["objective"] = score(restricted, timetable)
+        if record.get("bound") is not None:
+            record["gap"] = relative_gap(record["objective"], record["bound"])
+        if kind == "greedy":
+            record["history"] = [[record["objective"], None, record["seconds"]]]
     return record
 
 
@@ -131,8 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     (out / "raw").mkdir(parents=True, exist_ok=True)
     contenders = dedupe(args.contenders)
-    plan = [(n, seed) for n in args.sizes for seed in args.seeds]
-    estimate = sum(estimate_seconds(n, c, args.time_limit) for n, _ in plan for c in contenders)
+
+    def planned(seeds):
+        plan = [(n, seed) for n in args.sizes for seed in seeds]
+        return plan, sum(estimate_seconds(n, c, args.time_limit) for n, _ in plan for c in contenders)
+
+    if args.seeds is None:  # --quick: the most seeds that fit its budget, with a tenth to spare
+        args.seeds = next((s for s in ((0, 1, 2), (0, 1)) if planned(s)[1] <= 0.9 * QUICK_BUDGET_SECONDS), (0,))
+    plan, estimate = planned(args.seeds)
     print(f"Plan: sizes {list(args.sizes)} x seeds {list(args.seeds)} x contenders {contenders} = "
           f"{len(plan) * len(contenders)} runs, time limit {args.time_limit:g}s each; "
           f"estimated at most {estimate / 60:.1f} min in all", flush=True)
@@ -175,13 +186,15 @@ def parse_args(argv):
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sizes", type=ints, help=f"clinic sizes in patients (default {','.join(map(str, DEFAULT_SIZES))})")
+    ap.add_argument("--sizes", type=ints,
+                    help=f"clinic sizes in patients (default {','.join(map(str, DEFAULT_SIZES))})")
     ap.add_argument("--seeds", type=ints, help=f"generator seeds (default {','.join(map(str, DEFAULT_SEEDS))})")
     ap.add_argument("--time-limit", type=float, help=f"seconds per run (default {DEFAULT_TIME_LIMIT:g})")
     ap.add_argument("--contenders", type=names, default=DEFAULT_CONTENDERS,
                     help="comma-separated: cpsat (default workers), cpsatN (N workers), greedy")
     ap.add_argument("--quick", action="store_true",
-                    help="sizes 20,40,120, seed 0, 30 s limit: under 10 minutes on 2 cores (explicit flags win)")
+                    help="sizes 20,40,120, 30 s limit, as many seeds (1-3) as fit 10 minutes on 2 cores "
+                         "(explicit flags win)")
     ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results"), help="output folder")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-contender", help=argparse.SUPPRESS)
@@ -275,7 +288,7 @@ def finish_instance(records: list[dict]) -> list[dict]:
         row["t5_s"] = time_to_within(history, best, 0.05)
         row["t1_s"] = time_to_within(history, best, 0.01)
         if r.get("objective") is not None and best_bound is not None:
-            row["gap_vs_best_bound"] = gap(r["objective"], best_bound)
+            row["gap_vs_best_bound"] = relative_gap(r["objective"], best_bound)
         rows.append(row)
     return rows
 
@@ -287,12 +300,6 @@ def time_to_within(history, best: float | None, tolerance: float) -> float | Non
         if objective is not None and objective <= best + tolerance * abs(best) + 1e-9:
             return seconds
     return None
-
-
-def gap(objective: float, bound: float) -> float:
-    if math.isclose(objective, bound, abs_tol=1e-9):
-        return 0.0
-    return 1.0 if objective <= 0 else max(0.0, (objective - bound) / objective)
 
 
 def write_csv(path: Path, rows: list[dict]) -> None:
@@ -381,6 +388,13 @@ def write_summary(path: Path, rows: list[dict], contenders: list[str], args) -> 
     for (n, c), m in table.items():
         lines.append(f"| {n} | {c} | " + " | ".join(num(m.get(f"term_{k}"), "{:g}") for k in SOFT_GOAL_NAMES)
                      + " |")
+    mismatches = [r for r in rows if r.get("solver_objective") is not None and r.get("objective") is not None
+                  and abs(r["solver_objective"] - r["objective"]) > 1e-6]
+    if mismatches:
+        lines += ["", "## Objective reported by the solver differs from the validator's score", "",
+                  "The tables use the validator's score of the returned timetable.", ""]
+        lines += [f"- {r['size']} patients, seed {r['seed']}, {r['contender']}: solver {r['solver_objective']:.2f}, "
+                  f"validator {r['objective']:.2f}" for r in mismatches]
     failures = [r for r in rows if r.get("status") in ("error", "timeout", "invalid")]
     if failures:
         lines += ["", "## Runs that failed", ""]
@@ -403,20 +417,25 @@ def write_plot(path: Path, rows: list[dict], contenders: list[str]) -> bool:
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
     for c in contenders:
         xs = [n for n in sizes if (n, c) in table]
-        first = [table[(n, c)].get("first_s") for n in xs]
-        gaps = [table[(n, c)].get("gap") if c != "greedy" else table[(n, c)].get("gap_vs_best_bound") for n in xs]
+        first = [(n, table[(n, c)].get("first_s")) for n in xs]
+        gaps = [(n, table[(n, c)].get("gap_vs_best_bound" if c == "greedy" else "gap")) for n in xs]
         marker = "s" if c == "greedy" else "o"
-        left.plot([x for x, y in zip(xs, first) if y is not None], [y for y in first if y is not None],
-                  marker=marker, label=c)
-        label = f"{c} (vs best bound)" if c == "greedy" else c
-        right.plot([x for x, y in zip(xs, gaps) if y is not None], [100 * y for y in gaps if y is not None],
-                   marker=marker, label=label)
-    left.set(xlabel="patients", ylabel="seconds", title="Time to first timetable (median)")
+        first = [(n, y) for n, y in first if y is not None]
+        gaps = [(n, 100 * y) for n, y in gaps if y is not None]
+        if first:
+            left.plot(*zip(*first), marker=marker, label=c)
+        if gaps:
+            right.plot(*zip(*gaps), marker=marker, label=f"{c} (vs best bound)" if c == "greedy" else c)
+    left.set(xlabel="patients", ylabel="seconds (log)", title="Time to first timetable (median over seeds)")
     left.set_yscale("log")
-    right.set(xlabel="patients", ylabel="gap %", title="Gap at the time limit (median)")
+    right.set(xlabel="patients", ylabel="gap %", title="Gap at the time limit (median over seeds)")
     for ax in (left, right):
+        ax.set_xscale("log")
+        ax.set_xticks(sizes, [str(n) for n in sizes])
+        ax.minorticks_off()
         ax.grid(True, alpha=0.3)
-        ax.legend()
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -18,7 +18,7 @@ enforcement literal (``explain=True``) so an infeasibility core names people and
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
@@ -66,6 +66,7 @@ class IopModel:
         # decision variables
         self.g: dict[GroupKey, cp_model.IntVar] = {}
         self.g_max: dict[GroupKey, int] = {}
+        self.copied: set[GroupKey] = set()
         self.xg: dict[tuple[str, GroupKey], cp_model.IntVar] = {}
         self.sg: dict[tuple[str, GroupKey], cp_model.IntVar] = {}
         self.rg: dict[tuple[str, GroupKey], cp_model.IntVar] = {}
@@ -83,6 +84,7 @@ class IopModel:
         self.room_occ = Occupancy()
         self.pin_minutes: dict[str, int] = defaultdict(int)
         self.pin_day_minutes: dict[tuple[str, int], int] = defaultdict(int)
+        self.pin_day_sessions: dict[tuple[str, int], int] = defaultdict(int)
         self.pin_counts: dict[tuple[str, str], int] = defaultdict(int)
         self.pin_day_counts: dict[tuple[str, str, int], int] = defaultdict(int)
         self.pin_staff_minutes: dict[str, int] = defaultdict(int)
@@ -90,6 +92,7 @@ class IopModel:
         self.pinned_groups = 0
         self.pinned_leads: set[tuple[str, str, str]] = set()
         self.terms: dict[str, object] = {}
+        self.inclusion_weight = 0
         self.term_scale: dict[str, int] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -158,35 +161,47 @@ class IopModel:
     def add_group_variables(self) -> None:
         """g[a,c,d,t] sessions run; x/s/r: patient, staff, room booleans at that start."""
         sp = self.space
-        for key in sp.group_keys:
-            a = self.sc.activity_by_id[key.activity]
-            length = self.length(a.id)
-            tag = f"{a.id},{key.cohort},{key.day},{key.start}"
-            rooms = sp.group_rooms[key]
-            most = len(sp.group_staff[key]) // max(1, a.staff_count)
-            most = min(most, len(sp.group_patients[key]) // max(1, a.min_size))
+        for base in sp.group_keys:
+            a = self.sc.activity_by_id[base.activity]
+            rooms = sp.group_rooms[base]
+            most = len(sp.group_staff[base]) // max(1, a.staff_count)
+            most = min(most, len(sp.group_patients[base]) // max(1, a.min_size))
             if a.room_kind != RoomKind.NONE:
                 most = min(most, len(rooms))
-            if a.skill == PROCESS_SKILL:
-                most = min(most, 1)
             if most <= 0:
                 continue
-            self.g[key] = self.m.new_int_var(0, most, f"g[{tag}]")
-            self.g_max[key] = most
-            for pid in sp.group_patients[key]:
-                lit = self.m.new_bool_var(f"x[{pid},{tag}]")
-                self.xg[pid, key] = lit
-                self._link_inclusion(pid, lit)
-                self._patient_use(pid, a, key.day, key.start, lit)
-            for sid in sp.group_staff[key]:
-                lit = self.m.new_bool_var(f"s[{sid},{tag}]")
-                self.sg[sid, key] = lit
-                self.staff_occ.add(sid, key.day, key.start, length, lit)
-                self.staff_minutes[sid].append((lit, self.minutes(a.id), key.day))
-            for rid in rooms:
-                lit = self.m.new_bool_var(f"r[{rid},{tag}]")
-                self.rg[rid, key] = lit
-                self.room_occ.add(rid, key.day, key.start, length, lit)
+            if a.skill == PROCESS_SKILL:
+                self.copied.add(base)
+                needed = -(-len(sp.group_patients[base]) // max(1, a.max_size)) + 1
+                copies = [replace(base, copy=k) for k in range(min(most, needed))]
+                for key in copies:
+                    self._group_key(key, a, 1)
+                for first, second in zip(copies, copies[1:]):
+                    self.m.add(self.g[first] >= self.g[second])
+            else:
+                self._group_key(base, a, most)
+
+    def _group_key(self, key: GroupKey, a, most: int) -> None:
+        sp = self.space
+        base = replace(key, copy=0)
+        length = self.length(a.id)
+        tag = f"{a.id},{key.cohort},{self.day_name(key.day)},{key.start}" + (f"#{key.copy}" if key.copy else "")
+        self.g[key] = self.m.new_int_var(0, most, f"g[{tag}]")
+        self.g_max[key] = most
+        for pid in sp.group_patients[base]:
+            lit = self.m.new_bool_var(f"x[{pid},{tag}]")
+            self.xg[pid, key] = lit
+            self._link_inclusion(pid, lit)
+            self._patient_use(pid, a, key.day, key.start, lit)
+        for sid in sp.group_staff[base]:
+            lit = self.m.new_bool_var(f"s[{sid},{tag}]")
+            self.sg[sid, key] = lit
+            self.staff_occ.add(sid, key.day, key.start, length, lit)
+            self.staff_minutes[sid].append((lit, self.minutes(a.id), key.day))
+        for rid in sp.group_rooms[base]:
+            lit = self.m.new_bool_var(f"r[{rid},{tag}]")
+            self.rg[rid, key] = lit
+            self.room_occ.add(rid, key.day, key.start, length, lit)
 
     def add_solo_variables(self) -> None:
         """Individual and family sessions per patient; pooled helper staff and offices per start."""
@@ -246,6 +261,7 @@ class IopModel:
                 if a.in_block:
                     self.inblock_occ.pin(pid, s.day, t, length)
                     self.pin_day_minutes[pid, s.day] += minutes
+                    self.pin_day_sessions[pid, s.day] += 1
                 self.pin_minutes[pid] += minutes
                 self.pin_counts[pid, a.id] += 1
                 self.pin_day_counts[pid, a.id, s.day] += 1
@@ -368,11 +384,20 @@ class IopModel:
                         continue
                     after = finished.get(s + gap + 1, 1)
                     self.add(sum(window) >= started[s - 1] - after, guard)
+                # Redundant: the span is the contact time plus at most one short gap between sessions.
+                y = self.y[p.id, d]
+                span_slots = sum(started[s] - finished[s] for s in range(lo_s, hi_s))
+                contact_slots = sum(o.values())
+                sessions = sum(self._day_sessions(p.id, d)) + self.pin_day_sessions.get((p.id, d), 0)
+                self.add(span_slots <= contact_slots + gap * (sessions - y), guard)
                 if span_basis:
-                    y = self.y[p.id, d]
-                    span = sum(started[s] - finished[s] for s in range(lo_s, hi_s)) * size
+                    span = span_slots * size
                     self.add(span >= round(lim.min_hours * 60) * y, guard)
                     self.add(span <= round(lim.max_hours * 60) * y, guard)
+
+    def _day_sessions(self, pid: str, d: int) -> list:
+        a_by = self.sc.activity_by_id
+        return [lit for lit, aid, day, _t, _l in self.patient_vars[pid] if day == d and a_by[aid].in_block]
 
     def rule_h2_week_hours(self) -> None:
         """H2: the week's minutes of all the patient's sessions within [min_week, max_week]."""
@@ -413,8 +438,9 @@ class IopModel:
         for key, g in self.g.items():
             a = self.sc.activity_by_id[key.activity]
             guard = self.guard("H5", (a.id,), "group size, staff and room")
-            pats = [self.xg[pid, key] for pid in self.space.group_patients[key]]
-            staff = [self.sg[sid, key] for sid in self.space.group_staff[key]]
+            base = replace(key, copy=0)
+            pats = [self.xg[pid, key] for pid in self.space.group_patients[base]]
+            staff = [self.sg[sid, key] for sid in self.space.group_staff[base]]
             for x in pats:  # disaggregated link: a much tighter LP than the sum alone
                 self.m.add(x <= g)
             self.m.add(sum(staff) == a.staff_count * g)
@@ -422,7 +448,7 @@ class IopModel:
             self.add(n <= a.max_size * g, guard)
             self.add(n >= a.min_size * g, guard)
             if a.room_kind != RoomKind.NONE:
-                rooms = self.space.group_rooms[key]
+                rooms = self.space.group_rooms[base]
                 lits = [self.rg[rid, key] for rid in rooms]
                 self.m.add(sum(lits) == g)
                 seats = sum(min(self.sc.room_by_id[rid].capacity, a.max_size) * self.rg[rid, key] for rid in rooms)
@@ -505,14 +531,22 @@ class IopModel:
             per_unit = 1 if name == "balance" else MINUTES_PER_HOUR
             self.term_scale[name] = per_unit
             total += coef * per_unit * expr
-        if self.best_effort:
-            # Scheduling one more patient outweighs any soft goal.
-            big = self._best_effort_weight()
-            total += big * sum(1 - self.inc[p.id] for p in self.sc.patients)
         self.m.minimize(total)
+        if self.best_effort:
+            # Scheduling one more patient outweighs every soft goal together (lexicographic).
+            self.inclusion_weight = self._objective_ceiling() + 1
+            self.m.minimize(total + self.inclusion_weight * sum(1 - self.inc[p.id] for p in self.sc.patients))
 
-    def _best_effort_weight(self) -> int:
-        return 10**9
+    def _objective_ceiling(self) -> int:
+        """Largest value the current objective can take over the variables' domains."""
+        proto = self.m.proto
+        obj = proto.objective
+        total = 0
+        for index, coef in zip(obj.vars, obj.coeffs):
+            ref = index if index >= 0 else -index - 1
+            dom = list(proto.variables[ref].domain)  # (the proto container ignores negative indices)
+            total += abs(coef) * max(abs(dom[0]), abs(dom[-1]))
+        return int(total + abs(obj.offset))
 
     def term_preferences(self):
         """S1: attended days outside a patient's preferred days."""
@@ -528,7 +562,7 @@ class IopModel:
             a = self.sc.activity_by_id[key.activity]
             if a.skill != PROCESS_SKILL:
                 continue
-            for sid in self.space.group_staff[key]:
+            for sid in self.space.group_staff[replace(key, copy=0)]:
                 by_pa[pid, a.id][sid].append((x, self.sg[sid, key]))
         for pid, aid, sid in self.pinned_leads:
             by_pa[pid, aid].setdefault(sid, [])

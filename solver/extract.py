@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Callable
 
 from scheduler.model import RoomKind, Session, Timetable
@@ -31,13 +32,14 @@ def _group_sessions(model: IopModel, value) -> list[Session]:
         if count <= 0:
             continue
         a = model.sc.activity_by_id[key.activity]
-        patients = [pid for pid in model.space.group_patients[key] if value(model.xg[pid, key])]
-        staff = [sid for sid in model.space.group_staff[key] if value(model.sg[sid, key])]
+        base = replace(key, copy=0)
+        patients = [pid for pid in model.space.group_patients[base] if value(model.xg[pid, key])]
+        staff = [sid for sid in model.space.group_staff[base] if value(model.sg[sid, key])]
         if a.room_kind == RoomKind.NONE:
             rooms: list[str | None] = [None] * count
             seats = [a.max_size] * count
         else:
-            chosen = [rid for rid in model.space.group_rooms[key] if value(model.rg[rid, key])]
+            chosen = [rid for rid in model.space.group_rooms[base] if value(model.rg[rid, key])]
             chosen.sort(key=lambda rid: (-model.sc.room_by_id[rid].capacity, rid))
             rooms = list(chosen)
             seats = [min(model.sc.room_by_id[rid].capacity, a.max_size) for rid in chosen]
@@ -107,6 +109,7 @@ def hints_from(model: IopModel, timetable: Timetable) -> dict[object, int]:
     hint: dict[object, int] = {v: 0 for v in model.xg.values()}
     hint.update({v: 0 for v in model.xs.values()})
     counts: dict[GroupKey, int] = defaultdict(int)
+    used: dict[GroupKey, int] = defaultdict(int)
     prog = model.prog
     for s in timetable.sessions:
         if s.pinned:
@@ -120,6 +123,9 @@ def hints_from(model: IopModel, timetable: Timetable) -> dict[object, int]:
             if len(cohorts) != 1:
                 continue
             key = GroupKey(a.id, cohorts.pop(), s.day, t)
+            if key in model.copied:
+                used[key] += 1
+                key = replace(key, copy=used[key] - 1)
             if key not in model.g:
                 continue
             counts[key] += 1

@@ -1,25 +1,39 @@
 """The coordinator's template timetable: a first-fit greedy baseline and CP-SAT's first hint.
 
-This is how a program coordinator fills a week by hand. Patients are taken track by
-track (a track is a cohort and the time of day the patients can come: adults in the
-morning, adolescents after school, ...). Each attended day a patient gets a *block*:
-consecutive group sessions starting at the track's earliest common time, joined
-first-fit (fuller groups first) or opened with a qualified, free facilitator and a free
-room of the right kind. Individual sessions (individual therapy with the primary
-therapist, medication checks and evaluations with a prescriber, discharge planning) go
-right before or after the block, or take the place of an optional group in it; family
-sessions go wherever the family, the primary therapist and an office are free. Days
-are then topped up with optional groups until the day and week minimums are met.
+This is how a program coordinator fills a week by hand.
 
-A patient whose rules cannot all be met is taken out entirely and listed with a reason;
-groups left below their minimum size are dropped, and the patients who lose a session
-that way are taken out too (iterated until nothing changes). Those patients then get a
-second chance, joining only groups that already run. The result passes the hard rules
-for every patient it keeps: ``validate(scenario_without(scenario, unplaced_ids),
-timetable) == []``. The rule checks here are this module's own (see docs/rules.md);
-``scheduler.validate`` is deliberately not imported.
+1. Tracks. Patients are grouped by cohort (adults and adolescents never share a
+   session) and by the time of day their availability allows (morning, after school,
+   evening): patients whose usual windows share a program day's worth of time form a
+   track. Tracks are booked tightest first.
+2. Template. For each track and day, a block of consecutive group slots is laid down
+   at the earliest common time (or the first start where every slot can be staffed
+   and roomed). Each slot runs the open-to-all group the track still needs most;
+   tagged groups (e.g. relapse prevention) run beside the least-needed slot.
+3. Patients, first-fit. Each patient gets the cheapest set of days (preferred days,
+   spread, and above all days the rest of the track attends, so groups fill). Each
+   day's block joins running groups first; where no group fits, an individual session
+   goes there; only then is a group opened, with a qualified free facilitator (another
+   session's facilitator may hand it to a free colleague) and a free room. Individual
+   sessions (individual therapy with the primary therapist, medication checks and
+   evaluations with a prescriber, discharge planning) otherwise go right before or
+   after the block, or take the place of an optional group in it; family sessions go
+   wherever the family, the primary therapist and an office are free. Days are topped
+   up with optional groups to the day and week minimums.
+4. Clean-up. Groups below their minimum size are repaired (topped up from a parallel
+   group, a patient pulled in from another day, members moved to running groups) or
+   dropped; a patient whose rules cannot all be met is taken out entirely with a reason
+   in plain words, and this is iterated until nothing changes. Patients taken out get
+   two more passes, the last joining only groups that already run.
 
-Pure Python, deterministic (no iteration over sets of strings), no OR-Tools.
+Small clinics are filled in a few patient orders and the best week kept (the number
+of orders depends only on the size, so the output is deterministic).
+
+Guarantee: the timetable passes the hard rules for every patient it keeps,
+``validate(scenario_without(scenario, unplaced_ids), timetable) == []``. The rule checks
+here are this module's own, written from docs/rules.md; ``scheduler.validate`` is
+deliberately not imported. Pure Python: no OR-Tools, and no iteration over sets of
+strings (so no dependence on hash seeds).
 """
 
 from __future__ import annotations
@@ -46,6 +60,8 @@ from scheduler.timegrid import format_time, open_windows
 
 __all__ = ["GreedyResult", "greedy_timetable", "scenario_without"]
 
+# Orders in which a track's patients are taken (see _Greedy._rank), best on generated clinics first.
+_ORDERS = (1, 2, 0, 3)
 # Day sets tried per number of days, cheapest first; enough for 5-7 program days.
 _MAX_DAY_SETS = 10
 # Block starts tried per day when a block cannot be completed from the track's start.
@@ -71,9 +87,28 @@ class GreedyResult:
         return tuple(pid for pid, _ in self.unplaced)
 
 
-def greedy_timetable(scenario: Scenario) -> GreedyResult:
-    """Fill the week the way a coordinator does by hand; see the module docstring."""
-    return _Greedy(scenario).run()
+def greedy_timetable(scenario: Scenario, *, orders: int | None = None) -> GreedyResult:
+    """Fill the week the way a coordinator does by hand; see the module docstring.
+
+    Small clinics are filled a few times, going down the patient list in different orders, and the
+    week that places the most patients (then runs the fewest groups) is kept. How many orders depends
+    only on the clinic's size (4 up to 100 patients, 2 up to 250, else 1), so the result is
+    deterministic; ``orders`` caps it (1 is fastest).
+    """
+    n = len(scenario.patients)
+    count = 4 if n <= 100 else 2 if n <= 250 else 1
+    orders = _ORDERS[: max(1, min(count, orders or count))]
+    best = None
+    for variant in orders:
+        result = _Greedy(scenario, variant).run()
+        groups = sum(1 for s in result.timetable.sessions
+                     if s.activity_id in scenario.activity_by_id and scenario.activity_by_id[s.activity_id].is_group)
+        key = (len(result.unplaced), groups)
+        if best is None or key < best[0]:
+            best = (key, result)
+        if not result.unplaced:
+            break
+    return best[1]
 
 
 def scenario_without(scenario: Scenario, patient_ids) -> Scenario:
@@ -129,6 +164,21 @@ def _inside(windows: tuple[Window, ...], start: int, end: int) -> Window | None:
     return None
 
 
+def _at_least(hours: float) -> int:
+    """Whole minutes that meet a minimum given in hours (as the validator compares, with a tolerance)."""
+    return math.ceil(60 * hours - 1e-6)
+
+
+def _at_most(hours: float) -> int:
+    """Whole minutes that stay within a maximum given in hours."""
+    return math.floor(60 * hours + 1e-6)
+
+
+def _group(act: Activity) -> str:
+    """'Process group', 'Psychoeducation group': the activity's name as a group, said once."""
+    return act.name if "group" in act.name.lower() else f"{act.name} group"
+
+
 def _when(s: _Sess) -> str:
     return f"{DAY_NAMES[s.day]} {format_time(s.start)}"
 
@@ -146,6 +196,7 @@ class _Board:
         self.staff_day: Counter = Counter()
         self.staff_week: Counter = Counter()
         self.leads: Counter = Counter()  # (track, activity id, staff id) -> sessions led
+        self.count: Counter = Counter()  # (patient id, activity id) -> sessions
         self.log: list[tuple] = []
         self._next = 0
 
@@ -166,13 +217,11 @@ class _Board:
         self.log.append(("close", sess))
 
     def join(self, sess: _Sess, pid: str) -> None:
-        sess.patients.append(pid)
-        self.patient_busy.setdefault(pid, {}).setdefault(sess.day, []).append(sess)
+        self._add(sess, pid)
         self.log.append(("join", sess, pid))
 
     def leave(self, sess: _Sess, pid: str, close_empty: bool = True) -> None:
-        sess.patients.remove(pid)
-        self.patient_busy[pid][sess.day].remove(sess)
+        self._drop(sess, pid)
         self.log.append(("leave", sess, pid))
         if close_empty and not sess.patients and not sess.pinned and not sess.template:
             self.close(sess)
@@ -197,13 +246,21 @@ class _Board:
             elif op[0] == "close":
                 self._register(op[1])
             elif op[0] == "join":
-                op[1].patients.remove(op[2])
-                self.patient_busy[op[2]][op[1].day].remove(op[1])
+                self._drop(op[1], op[2])
             else:  # leave
-                op[1].patients.append(op[2])
-                self.patient_busy.setdefault(op[2], {}).setdefault(op[1].day, []).append(op[1])
+                self._add(op[1], op[2])
 
     # -- bookkeeping
+    def _add(self, sess: _Sess, pid: str) -> None:
+        sess.patients.append(pid)
+        self.patient_busy.setdefault(pid, {}).setdefault(sess.day, []).append(sess)
+        self.count[(pid, sess.act.id)] += 1
+
+    def _drop(self, sess: _Sess, pid: str) -> None:
+        sess.patients.remove(pid)
+        self.patient_busy[pid][sess.day].remove(sess)
+        self.count[(pid, sess.act.id)] -= 1
+
     def _register(self, sess: _Sess) -> None:
         self.sessions[sess.sid] = sess
         if sess.act.is_group:
@@ -252,10 +309,12 @@ class _Fail(Exception):
 class _Track:
     key: tuple
     starts: dict[int, int]  # day -> block start (the earliest common time)
+    popularity: dict[int, float] | None = None
 
 
 class _Greedy:
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, variant: int = 0) -> None:
+        self.variant = variant
         self.sc = scenario
         prog = scenario.program
         self.prog = prog
@@ -268,13 +327,19 @@ class _Greedy:
         self.rooms = scenario.rooms
         self.patients = scenario.patients
         self.pat = scenario.patient_by_id
-        self.staff_win = {s.id: {d: open_windows(s.availability, prog, d) for d in self.days} for s in scenario.staff}
-        self.room_win = {r.id: {d: open_windows(r.availability, prog, d) for d in self.days} for r in scenario.rooms}
-        self.pat_win = {p.id: {d: open_windows(p.availability, prog, d) for d in self.days} for p in self.patients}
-        self.fam_win = {p.id: {d: open_windows(p.family_availability, prog, d) for d in self.days} for p in self.patients}
+        def windows(availability):
+            return {d: open_windows(availability, prog, d) for d in self.days}
+
+        self.staff_win = {s.id: windows(s.availability) for s in scenario.staff}
+        self.room_win = {r.id: windows(r.availability) for r in scenario.rooms}
+        self.pat_win = {p.id: windows(p.availability) for p in self.patients}
+        self.fam_win = {p.id: windows(p.family_availability) for p in self.patients}
         self.limits = {p.id: p.limits(prog) for p in self.patients}
         self.caseload = Counter(p.primary_therapist for p in self.patients if p.primary_therapist)
         self.board = _Board()
+        self.small_groups = any(a.is_group and a.min_size <= 1 for a in scenario.activities)
+        self.day_window_cache: dict[tuple[str, int], Window | None] = {}
+        self.candidate_cache: dict[str, list[int]] = {}
         self.placed: list[str] = []
         self.reason: dict[str, str] = {}
         self.track_of: dict[str, _Track] = {}
@@ -283,8 +348,15 @@ class _Greedy:
         self.members: dict[tuple, list[Patient]] = {}
         self.avoid: set[int] = set()  # sessions being dissolved: not to be joined
         self.planned: Counter = Counter()  # required sessions of the current attempt not placed yet
+        self.singles: list[Activity] = []  # individual in-block sessions of the current attempt not placed yet
+        self.week_max = 0
+        self.join_only = False  # the current attempt may only join groups that run
+        self.risky_ok = True  # may open a group that too few patients still to place could join
+        self.held_back = False  # such a group was not opened in the current attempt
         self.todo: dict[str, float] = {}
-        self.laid: set[tuple] = set()  # tracks whose template is laid  # patients still to place in this pass -> chance they attend a given day
+        self.promise_cache: dict = {}  # for the patient being placed (the waiting list changes between patients)
+        self.promise_waiting: list = []
+        self.laid: set[tuple] = set()  # tracks whose template is laid
 
     # ------------------------------------------------------------------ driver
     def run(self) -> GreedyResult:
@@ -318,9 +390,11 @@ class _Greedy:
                     self.laid.add(key)
                     self._lay_template(key)
             del self.todo[p.id]
+            self.promise_cache = {}
             self._place(p, join_only)
         if current is not None:
             self._close_empty(current)
+        self.promise_cache = {}
         self._clean_up()
 
     def _day_chance(self, p: Patient) -> float:
@@ -334,7 +408,7 @@ class _Greedy:
         earliest common time. Each slot runs the open-to-all activity the track still needs most (weekly
         requirements summed over the track, less the patients expected that day); a tagged activity (e.g.
         relapse prevention for SUD patients) runs beside the slot whose activity is needed least, on days
-        enough of its patients are expected.
+        enough of its patients can come.
         """
         members = self.members[key]
         track = self.track_of[members[0].id]
@@ -364,22 +438,30 @@ class _Greedy:
             here = [p for p in members if (w := self._day_window(p, d)) is not None
                     and w.start <= t0 and t0 + need <= w.end]
             expected = sum(chance[p.id] for p in here)
-            if expected < min(a.min_size for a in open_to_all):
+            if len(here) < min(a.min_size for a in open_to_all):
                 continue
-            used: list[_Sess] = []
-            for k in range(slots):
-                start = t0 + k * length
-                for act in sorted((a for a in open_to_all if a.id not in {u.act.id for u in used}),
-                                  key=lambda a: (-remaining[a.id], order[a.id])):
-                    sess = self._open_group_for(key, cohort, act, d, start)
-                    if sess is not None:
-                        sess.template = True
-                        remaining[act.id] -= expected
-                        used.append(sess)
-                        break
+            # The earliest start from which every slot can be booked; else the one booking the most.
+            best = None
+            latest = min(w.end for p in here if (w := self._day_window(p, d)) is not None) - slots * length
+            for start in range(t0, max(t0, latest) + 1, self.slot):
+                mark = len(self.board.log)
+                used = self._lay_block(key, cohort, d, start, slots, length, open_to_all, remaining, order)
+                self.board.undo_to(mark)
+                if best is None or len(used) > best[0]:
+                    best = (len(used), start)
+                if len(used) == slots:
+                    break
+            if not best or not best[0]:
+                continue
+            used = self._lay_block(key, cohort, d, best[1], slots, length, open_to_all, remaining, order)
+            track.starts[d] = best[1]
+            for sess in used:
+                sess.template = True
+                remaining[sess.act.id] -= expected
             for act in tagged:
-                expected_tagged = sum(chance[p.id] for p in here if self._eligible(p, act))
-                if remaining[act.id] <= 0 or expected_tagged < act.min_size or not used:
+                eligible = [p for p in here if self._eligible(p, act)]
+                expected_tagged = sum(chance[p.id] for p in eligible)
+                if remaining[act.id] <= 0 or len(eligible) < act.min_size or not used:
                     continue
                 for beside in sorted(used, key=lambda u: (remaining[u.act.id], u.start)):
                     sess = self._open_group_for(key, cohort, act, d, beside.start)
@@ -388,6 +470,21 @@ class _Greedy:
                         remaining[act.id] -= expected_tagged
                         break
         self.board.log.clear()
+
+    def _lay_block(self, key, cohort, d, start, slots, length, acts, remaining, order) -> list[_Sess]:
+        """Consecutive group slots from ``start``, each the most needed activity not yet in the block that
+        can be staffed and roomed; stops at the first slot that cannot be booked."""
+        used: list[_Sess] = []
+        for k in range(slots):
+            for act in sorted((a for a in acts if a.id not in {u.act.id for u in used}),
+                              key=lambda a: (-remaining[a.id], order[a.id])):
+                sess = self._open_group_for(key, cohort, act, d, start + k * length)
+                if sess is not None:
+                    used.append(sess)
+                    break
+            else:
+                break
+        return used
 
     def _close_empty(self, key: tuple) -> None:
         """Close the track's template groups nobody joined; the rest become ordinary groups."""
@@ -464,13 +561,24 @@ class _Greedy:
                 first, last = self._on_grid(max(w.start for w in here)), min(w.end for w in here)
                 starts[d] = first if last - first >= cl["need"] else self._on_grid(cl["start"])
             track = _Track((cl["cohort"] != Cohort.ADULT, cl["start"], cl["end"]), starts)
-            group = sorted(cl["members"], key=lambda p: (p.id not in self.pinned_pids,
-                                                         len(self._candidate_days(p)), p.id))
+            group = sorted(cl["members"], key=lambda p: (p.id not in self.pinned_pids,) + self._rank(p))
             for p in group:
                 self.track_of[p.id] = track
             self.members[track.key] = group
             order.extend(group)
         return order
+
+    def _rank(self, p: Patient) -> tuple:
+        """Order inside a track; each variant is one way a coordinator might go down the list."""
+        days = len(self._candidate_days(p))
+        sessions = -sum(r.min_count for r in p.requirements)
+        if self.variant == 1:
+            return (sessions, days, p.id)
+        if self.variant == 2:
+            return (days, sessions, tuple(-ord(c) for c in p.id))
+        if self.variant == 3:
+            return (-self.limits[p.id].min_days, days, p.id)
+        return (days, p.id)
 
     def _usual_window(self, p: Patient) -> tuple[int, int]:
         """The (start, end) of the patient's day window seen on most days (earliest on a tie)."""
@@ -485,30 +593,39 @@ class _Greedy:
 
     def _promise(self, p: Patient, act: Activity, d: int, start: int, end: int) -> float:
         """Expected patients (this one included) who could still come to a new group here, from this track."""
-        total = 1.0
-        for q in self.members[self.track_of[p.id].key]:
-            weight = self.todo.get(q.id)
-            if weight and q.id != p.id and self._eligible(q, act) and _inside(self.pat_win[q.id][d], start, end):
-                total += weight
-        return total
+        key = (p.id, act.id, d, start, end)
+        if key not in self.promise_cache:
+            if self.promise_cache.get("patient") != p.id:
+                self.promise_cache = {"patient": p.id}
+                self.promise_waiting = [(q, self.todo[q.id]) for q in self.members[self.track_of[p.id].key]
+                                        if q.id != p.id and self.todo.get(q.id)]
+            total = 1.0
+            for q, weight in self.promise_waiting:
+                if self._eligible(q, act) and _inside(self.pat_win[q.id][d], start, end):
+                    total += weight
+            self.promise_cache[key] = total
+        return self.promise_cache[key]
 
     def _on_grid(self, minute: int) -> int:
         off = (minute - self.prog.open) % self.slot
         return minute if off == 0 else minute + self.slot - off
 
     def _min_day_minutes(self, p: Patient) -> int:
-        return round(60 * self.limits[p.id].min_hours)
+        return _at_least(self.limits[p.id].min_hours)
 
     def _day_window(self, p: Patient, d: int) -> Window | None:
         """The patient's first window on day d long enough for a program day."""
-        need = self._min_day_minutes(p)
-        for w in self.pat_win[p.id][d]:
-            if w.end - self._on_grid(w.start) >= need:
-                return w
-        return None
+        key = (p.id, d)
+        if key not in self.day_window_cache:
+            need = self._min_day_minutes(p)
+            self.day_window_cache[key] = next(
+                (w for w in self.pat_win[p.id][d] if w.end - self._on_grid(w.start) >= need), None)
+        return self.day_window_cache[key]
 
     def _candidate_days(self, p: Patient) -> list[int]:
-        return [d for d in self.days if self._day_window(p, d) is not None]
+        if p.id not in self.candidate_cache:
+            self.candidate_cache[p.id] = [d for d in self.days if self._day_window(p, d) is not None]
+        return self.candidate_cache[p.id]
 
     # ------------------------------------------------------------------ eligibility
     @staticmethod
@@ -532,26 +649,41 @@ class _Greedy:
             self.reason[p.id] = str(exc)
             return False
         best_reason, best_score = None, -1
-        for days in self._day_sets(p):
+        # First only day sets that open no group unlikely to reach its minimum size; then, where such a
+        # group was held back, the same day sets allowing it.
+        rounds = [(False, d) for d in self._day_sets(p)] + ([] if join_only else [(True, None)])
+        held_back = []
+        for risky, days in rounds:  # grows while iterated: the held-back day sets are appended at the marker
+            if days is None:
+                rounds.extend((True, d) for d in held_back)
+                continue
+            self.risky_ok = risky
+            self.held_back = False
             mark = len(self.board.log)
             try:
                 self._attempt(p, days, join_only)
             except _Fail as exc:
                 score = len(self.board.of_patient(p.id))
                 self.board.undo_to(mark)
+                if self.held_back and not risky:
+                    held_back.append(days)
                 if score > best_score:
                     best_reason, best_score = str(exc), score
                 continue
             problem = self._patient_problem(p)
             if problem is None:
+                self.risky_ok = True
                 self.board.log.clear()
                 self.placed.append(p.id)
                 self.reason.pop(p.id, None)
                 return True
             score = len(self.board.of_patient(p.id))
             self.board.undo_to(mark)
+            if self.held_back and not risky:
+                held_back.append(days)
             if score > best_score:
                 best_reason, best_score = problem, score
+        self.risky_ok = True
         if not (join_only and p.id in self.reason):
             self.reason[p.id] = best_reason or "no combination of days fits the patient's availability and limits"
         return False
@@ -588,9 +720,9 @@ class _Greedy:
         group_need = max((r.min_count for r in p.requirements
                           if r.activity_id in self.acts and self.acts[r.activity_id].is_group
                           and self.acts[r.activity_id].in_block), default=0)
-        week_min = round(60 * lim.min_week_hours)
+        week_min = _at_least(lim.min_week_hours)
         lo = max(lim.min_days, group_need, len(forced),
-                 math.ceil(week_min / max(1, round(60 * lim.max_hours))))
+                 math.ceil(week_min / max(1, _at_most(lim.max_hours))))
         hi = min(lim.max_days, len(cands))
         w = self.prog.weights
         pref = set(p.preferred_days)
@@ -608,10 +740,13 @@ class _Greedy:
                 return _LONELY_DAY
             return _SHORT_DAY if 0 < size < act.min_size else 0.0
 
+        popular = self._track_popularity(p)
+
         def herd(combo) -> float:
+            total = sum(1.0 - popular[d] for d in combo)
             if not started:
-                return 0.0
-            total = sum(_LONELY_DAY for d in combo if attendance[d] == 0)
+                return total
+            total += sum(_LONELY_DAY for d in combo if attendance[d] == 0)
             for act, count in needs:
                 total += sum(sorted(activity_cost(act, d) for d in combo)[:count])
             return total
@@ -627,6 +762,18 @@ class _Greedy:
             scored.sort()
             for _, combo in scored[:_MAX_DAY_SETS]:
                 yield combo
+
+    def _track_popularity(self, p: Patient) -> dict[int, float]:
+        """Per day, 0-1: how many of the track could come and prefer it (the best day is 1)."""
+        track = self.track_of[p.id]
+        if track.popularity is None:
+            votes = Counter()
+            for q in self.members[track.key]:
+                for d in self._candidate_days(q):
+                    votes[d] += 1 + (d in q.preferred_days)
+            top = max(votes.values(), default=0) or 1
+            track.popularity = {d: votes[d] / top for d in self.days}
+        return track.popularity
 
     def _group_needs(self, p: Patient) -> list[tuple[Activity, int]]:
         """Required in-block group activities and how many more sessions of each the week needs."""
@@ -668,12 +815,6 @@ class _Greedy:
             return t
         return self._on_grid(w.start)
 
-    def _joinable_at_start(self, p: Patient, d: int, needy: bool = False) -> bool:
-        t = self._block_start(p, d)
-        return t is not None and any(
-            self._can_join(p, s) and (not needy or len(s.patients) < s.act.min_size)
-            for s in self.board.by_start.get((d, t), ()))
-
     def _can_join(self, p: Patient, s: _Sess) -> bool:
         return (not s.pinned and len(s.patients) < s.capacity and s.sid not in self.avoid and self._eligible(p, s.act)
                 and (s.cohort is None or s.cohort == p.cohort))
@@ -682,9 +823,9 @@ class _Greedy:
     def _attempt(self, p: Patient, days: tuple[int, ...], join_only: bool) -> None:
         lim = self.limits[p.id]
         counts = Counter(s.act.id for s in self.board.of_patient(p.id))
-        day_min = round(60 * lim.min_hours)
-        day_max = round(60 * lim.max_hours)
-        week_min, week_max = round(60 * lim.min_week_hours), round(60 * lim.max_week_hours)
+        day_min = _at_least(lim.min_hours)
+        day_max = _at_most(lim.max_hours)
+        week_min, week_max = _at_least(lim.min_week_hours), _at_most(lim.max_week_hours)
 
         # Required in-block groups spread over the days (fewest-loaded day first, at most one a day).
         per_day: dict[int, list[str]] = {d: [] for d in days}
@@ -700,29 +841,40 @@ class _Greedy:
             else:
                 extra_items.extend([act] * need)
         group_reqs.sort(key=lambda x: (-x[1], x[0].id))
+        running = {d: self._day_groups(p, d) for d in days} if group_reqs else {}
         for act, need in group_reqs:
             free = [d for d in days if act.id not in per_day[d] and not self._has_on_day(p.id, d, act.id)]
             if len(free) < need:
                 raise _Fail(f"needs {act.name} {need} more time(s) but attends only {len(days)} day(s)")
-            free.sort(key=lambda d: (not self._joinable_activity(p, d, act), len(per_day[d]), d))
+            free.sort(key=lambda d: (not any(s.act.id == act.id for s in running[d]),
+                                     self._clashes(running[d], act, per_day[d]), len(per_day[d]), d))
             for d in sorted(free[:need]):
                 per_day[d].append(act.id)
 
         self.planned = Counter(a for d in days for a in per_day[d])
         extra_minutes = sum(a.duration_min for a in extra_items)
         target = max(day_min, min(day_max, math.ceil(max(0, week_min - extra_minutes) / len(days))))
-        for d in days:
-            self._grow_day(p, d, per_day[d], target, day_max, join_only)
-
-        # Individual, family and out-of-block sessions: scarcest staff first.
+        # Individual work (scarcest staff first) may go into a block where no group fits; a day may also be
+        # built short of its target from running groups alone, by at most the individual minutes left,
+        # rather than open a group nobody else needs.
         extra_items.sort(key=lambda a: (not a.in_block, self._staff_pool_size(p, a), a.id))
+        self.singles = [a for a in extra_items if a.in_block and a.mode != Mode.FAMILY]
+        self.week_max, self.join_only = week_max, join_only
+        reserved = 0
+        for d in days:
+            slack = sum(a.duration_min for a in self.singles) - reserved
+            reserved += self._grow_day(p, d, per_day[d], target, day_max, join_only, slack)
+
+        for act in self.singles + [a for a in extra_items if a.in_block and a.mode == Mode.FAMILY]:
+            self._place_in_block_single(p, act, days, day_min, day_max, week_max)
+        self.singles = []
         for act in extra_items:
-            if act.in_block:
-                self._place_in_block_single(p, act, days, day_min, day_max, week_max)
-            else:
+            if not act.in_block:
                 self._place_floating(p, act, week_max)
 
-        # Top up to the week's minimum with optional groups.
+        # Days still short of the daily minimum get optional groups; then the week's minimum.
+        for d in days:
+            self._fill(p, d, [], day_min, day_max, join_only)
         while self._week_minutes(p.id) < week_min:
             if not any(self._extend(p, d, day_max, join_only, wildcard_only=True)
                        for d in sorted(days, key=lambda d: (self._day_minutes(p.id, d), d))):
@@ -730,17 +882,7 @@ class _Greedy:
                             f"within {lim.max_hours:g} hours a day on the chosen days")
 
     def _has_on_day(self, pid: str, d: int, act_id: str) -> bool:
-        return any(s.act.id == act_id for s in self.board.of_patient(pid, d))
-
-    def _joinable_activity(self, p: Patient, d: int, act: Activity) -> bool:
-        t = self._block_start(p, d)
-        if t is None:
-            return False
-        for k in range(0, 6):
-            for s in self.board.by_start.get((d, t + k * act.duration_min), ()):
-                if s.act.id == act.id and self._can_join(p, s):
-                    return True
-        return False
+        return any(s.act.id == act_id for s in self.board.patient_busy.get(pid, {}).get(d, ()))
 
     # ------------------------------------------------------------------ the day's block
     def _in_block(self, pid: str, d: int) -> list[_Sess]:
@@ -759,44 +901,88 @@ class _Greedy:
     def _week_minutes(self, pid: str) -> int:
         return sum(s.minutes for s in self.board.of_patient(pid))
 
-    def _grow_day(self, p: Patient, d: int, pending: list[str], target: int, day_max: int, join_only: bool) -> None:
+    def _grow_day(self, p: Patient, d: int, pending: list[str], target: int, day_max: int, join_only: bool,
+                  slack: int = 0) -> int:
         """Build the day's block: required groups, then optional ones up to the day's target minutes.
 
-        A new block starts at the track's block start; when it cannot be completed from there, at the
-        next starts where a group runs, then at other free starts.
+        Tried in this order, each from the track's block start, then from starts where a group they can
+        join runs, then from other starts: (a) a full block of groups that already run; (b) a block of
+        running groups at most ``slack`` minutes short (individual work fills it later); (c) a full block,
+        opening groups where needed. Returns the minutes the block is short of the target.
         """
         if self._in_block(p.id, d):
             self._fill(p, d, list(pending), target, day_max, join_only)
-            return
+            return 0
+        starts = self._block_starts(p, d)[:_MAX_BLOCK_STARTS]
+        failure: list[_Fail] = []
+        for t in starts:
+            if self._build_block(p, d, t, pending, target, day_max, True, 0, failure) is not None:
+                return 0
+        if slack > 0:
+            best = None
+            for t in starts:
+                mark, state = len(self.board.log), self._state()
+                short = self._build_block(p, d, t, pending, target, day_max, True, slack, failure)
+                if short is not None:
+                    self.board.undo_to(mark)
+                    self._restore(state)
+                    if best is None or short < best[0]:
+                        best = (short, t)
+            if best is not None:
+                return self._build_block(p, d, best[1], pending, target, day_max, True, slack, failure)
+        if not join_only:
+            for t in starts:
+                if self._build_block(p, d, t, pending, target, day_max, False, 0, failure) is not None:
+                    return 0
         w = self._day_window(p, d)
-        failure = None
-        for t in self._block_starts(p, d)[:_MAX_BLOCK_STARTS]:
-            mark, planned = len(self.board.log), Counter(self.planned)
-            act_id = self._extend(p, d, day_max, join_only, pending=pending, at=t, window=w)
-            if act_id is None:
-                continue
+        raise failure[0] if failure else _Fail(
+            f"no group they can join or open on {DAY_NAMES[d]} within their hours "
+            f"({format_time(w.start)}-{format_time(w.end)}): facilitators or rooms are taken")
+
+    def _build_block(self, p: Patient, d: int, t: int, pending: list[str], target: int, day_max: int,
+                     join_only: bool, slack: int, failure: list) -> int | None:
+        """A block from ``t``; returns how many minutes it is short of the target (at most ``slack``),
+        or None (and nothing changed) when it cannot be built."""
+        mark, state = len(self.board.log), self._state()
+        act_id = self._extend(p, d, day_max, join_only, pending=pending, at=t, window=self._day_window(p, d))
+        if act_id is not None:
             rest = list(pending)
             if act_id in rest:
                 rest.remove(act_id)
                 self.planned[act_id] -= 1
             try:
-                self._fill(p, d, rest, target, day_max, join_only)
-                return
+                self._fill(p, d, rest, target, day_max, join_only, slack=slack)
+                return max(0, target - self._day_minutes(p.id, d))
             except _Fail as exc:
-                failure = failure or exc
-                self.board.undo_to(mark)
-                self.planned = planned
-        raise failure or _Fail(f"no group they can join or open on {DAY_NAMES[d]} within their hours "
-                               f"({format_time(w.start)}-{format_time(w.end)}): facilitators or rooms are taken")
+                failure.append(exc)
+        self.board.undo_to(mark)
+        self._restore(state)
+        return None
 
-    def _fill(self, p: Patient, d: int, pending: list[str], target: int, day_max: int, join_only: bool) -> None:
+    def _state(self):
+        return Counter(self.planned), list(self.singles)
+
+    def _restore(self, state) -> None:
+        self.planned, self.singles = Counter(state[0]), list(state[1])
+
+    def _fill(self, p: Patient, d: int, pending: list[str], target: int, day_max: int, join_only: bool,
+              slack: int = 0) -> None:
+        """Add required, then optional groups next to the block until it reaches ``target`` minutes
+        (or comes within ``slack`` of it, when no more can be added). Groups that run are joined first;
+        where none fits, a pending individual session goes there; only then is a group opened."""
         while pending or self._day_minutes(p.id, d) < target:
-            act_id = self._extend(p, d, day_max, join_only, pending=pending, wildcard_only=not pending)
+            act_id = self._extend(p, d, day_max, True, pending=pending, wildcard_only=not pending)
+            if act_id is None and self._single_in_block(p, d, day_max):
+                continue
+            if act_id is None and not join_only:
+                act_id = self._extend(p, d, day_max, False, pending=pending, wildcard_only=not pending)
             if act_id is None:
                 if pending:
                     act = self.acts[pending[0]]
-                    raise _Fail(f"no {act.name} group with room for them next to their {DAY_NAMES[d]} block, "
+                    raise _Fail(f"no {_group(act)} with room for them next to their {DAY_NAMES[d]} block, "
                                 f"and no free facilitator and room to open one")
+                if self._day_minutes(p.id, d) + slack >= target:
+                    return
                 raise _Fail(f"cannot fill {DAY_NAMES[d]} to the daily minimum of {target / 60:g} hours: "
                             f"no group with room next to their block and none can be opened")
             if act_id in pending:
@@ -826,7 +1012,7 @@ class _Greedy:
         rng = self._count_range(p, act)
         if rng is None:
             return False
-        count = sum(1 for s in self.board.of_patient(p.id) if s.act.id == act.id) + self.planned[act.id]
+        count = self.board.count[(p.id, act.id)] + self.planned[act.id]
         return count < rng[1] and not self._has_on_day(p.id, d, act.id)
 
     def _extend(self, p: Patient, d: int, day_max: int, join_only: bool, *, pending=(), wildcard_only=False,
@@ -841,7 +1027,6 @@ class _Greedy:
             if window is None:
                 return None
             positions = [("after", ce), ("before", cs)]
-        mins = self._minutes_of(chain)
         wanted = [a for a in pending if not self._has_on_day(p.id, d, a)] if not wildcard_only else []
         for side, edge in positions:
             # 1. join a group that already runs there: a required one first, then one still short of its minimum,
@@ -856,7 +1041,7 @@ class _Greedy:
                     if not self._can_join(p, s):
                         continue
                     required = s.act.id in wanted
-                    if not required and (wanted and not self._fits_later(p, chain, s, wanted, day_max)):
+                    if not required and wanted and not self._fits_later_minutes(chain, s.minutes, wanted, day_max):
                         continue
                     if not required and not self._wildcard_ok(p, s.act, d):
                         continue
@@ -871,9 +1056,14 @@ class _Greedy:
                 self.board.join(s, p.id)
                 return s.act.id
             # 2. open a new group: a required activity first, then an optional one.
+            if join_only and not self.small_groups:
+                continue
             acts = [self.acts[a] for a in wanted]
             if not wanted or self._day_minutes_after_required(chain, wanted) < day_max:
                 acts += [a for a in self.sc.activities if a.id not in wanted and self._wildcard_ok(p, a, d)]
+            acts = [a for a in acts if self._eligible(p, a) and (not join_only or a.min_size <= 1)]
+            if not acts:
+                continue
             # Groups likely to reach their minimum size first (required before optional as a tie-break);
             # a required group that already runs later in the block is left to be joined there.
             later = self._runs_later(p, d, edge, wanted, window) if side in ("after", "at") else set()
@@ -885,9 +1075,8 @@ class _Greedy:
                                 act.id not in wanted, i)
             acts.sort(key=lambda a: rank[a.id])
             for act in acts:
-                if join_only and act.min_size > 1:
-                    continue
-                if not self._eligible(p, act):
+                if rank[act.id][1] and not self.risky_ok:
+                    self.held_back = True
                     continue
                 start = edge if side in ("after", "at") else edge - act.duration_min
                 end = start + act.duration_min
@@ -917,9 +1106,6 @@ class _Greedy:
 
     def _day_minutes_after_required(self, chain, wanted) -> int:
         return self._minutes_of(chain) + sum(self.acts[a].duration_min for a in wanted)
-
-    def _fits_later(self, p, chain, s: _Sess, wanted, day_max) -> bool:
-        return self._fits_later_minutes(chain, s.minutes, wanted, day_max)
 
     def _fits_later_minutes(self, chain, minutes: int, wanted, day_max) -> bool:
         return self._minutes_of(chain) + minutes + sum(self.acts[a].duration_min for a in wanted) <= day_max
@@ -955,9 +1141,9 @@ class _Greedy:
         if _overlaps(self.board.staff_busy.get(sid, {}).get(d, ()), start, end):
             return False
         mins = end - start
-        if st.max_hours_day is not None and self.board.staff_day[(sid, d)] + mins > round(60 * st.max_hours_day):
+        if st.max_hours_day is not None and self.board.staff_day[(sid, d)] + mins > _at_most(st.max_hours_day):
             return False
-        if st.max_hours_week is not None and self.board.staff_week[sid] + mins > round(60 * st.max_hours_week):
+        if st.max_hours_week is not None and self.board.staff_week[sid] + mins > _at_most(st.max_hours_week):
             return False
         return True
 
@@ -983,7 +1169,7 @@ class _Greedy:
                 if len(chosen) == act.staff_count:
                     return chosen
         # Nobody free: hand another session of one of them to a free colleague (a coordinator's swap).
-        for sid in pool:
+        for sid in pool if act.is_group else ():
             if sid not in chosen and self._free_up_staff(sid, d, start, end):
                 chosen.append(sid)
                 if len(chosen) == act.staff_count:
@@ -1002,9 +1188,9 @@ class _Greedy:
         if x.act.with_primary and any(self.pat[q].primary_therapist == sid for q in x.patients if q in self.pat):
             return False
         extra = (end - start) - x.minutes
-        if st.max_hours_day is not None and self.board.staff_day[(sid, d)] + extra > round(60 * st.max_hours_day):
+        if st.max_hours_day is not None and self.board.staff_day[(sid, d)] + extra > _at_most(st.max_hours_day):
             return False
-        if st.max_hours_week is not None and self.board.staff_week[sid] + extra > round(60 * st.max_hours_week):
+        if st.max_hours_week is not None and self.board.staff_week[sid] + extra > _at_most(st.max_hours_week):
             return False
         alternatives = [a.id for a in self.sc.staff
                         if a.id not in x.staff and (not x.act.skill or x.act.skill in a.skills)]
@@ -1033,7 +1219,8 @@ class _Greedy:
                 return True
         return False
 
-    def _pick_room(self, act: Activity, d: int, start: int, end: int, min_capacity: int) -> tuple[bool, str | None, int]:
+    def _pick_room(self, act: Activity, d: int, start: int, end: int,
+                   min_capacity: int) -> tuple[bool, str | None, int]:
         if act.room_kind == RoomKind.NONE:
             return True, None, act.max_size
         rooms = [r for r in self.rooms if r.kind == act.room_kind and r.capacity >= min_capacity]
@@ -1121,12 +1308,48 @@ class _Greedy:
         who = "their primary therapist" if act.with_primary else f"a staff member with the skill '{act.skill}'"
         raise _Fail(f"no time for {act.name} with {who} next to their program block on any attended day")
 
+    def _single_in_block(self, p: Patient, d: int, day_max: int) -> bool:
+        """Put one of the attempt's pending individual sessions right after (or before) the day's block."""
+        if not self._in_block(p.id, d):
+            return False
+        tried = set()
+        for act in list(self.singles):
+            if act.id in tried or self._week_minutes(p.id) + act.duration_min > self.week_max:
+                continue
+            tried.add(act.id)
+            if self._single_next_to_block(p, act, d, self.pat_win[p.id][d], day_max):
+                self.singles.remove(act)
+                return True
+        return False
+
+    @staticmethod
+    def _clashes(running: list[_Sess], act: Activity, assigned: list[str]) -> bool:
+        """Every running group of ``act`` that day overlaps every running group of an activity already
+        assigned to that day (e.g. relapse prevention only beside DBT): the two cannot both be joined."""
+        mine = [s for s in running if s.act.id == act.id]
+        if not mine:
+            return False
+        for other in assigned:
+            theirs = [s for s in running if s.act.id == other]
+            if theirs and all(a.start < b.end and b.start < a.end for a in mine for b in theirs):
+                return True
+        return False
+
+    def _day_groups(self, p: Patient, d: int) -> list[_Sess]:
+        """Groups on day d within the patient's day window that they could join."""
+        w = self._day_window(p, d)
+        if w is None:
+            return []
+        out = []
+        t = w.start
+        while t < w.end:
+            out.extend(s for s in self.board.by_start.get((d, t), ()) if s.end <= w.end and self._can_join(p, s))
+            t += self.slot
+        return out
+
     def _is_required_group(self, p: Patient, s: _Sess) -> bool:
         req = p.requirement(s.act.id)
-        if req is None:
-            return False
-        count = sum(1 for x in self.board.of_patient(p.id) if x.act.id == s.act.id)
-        return count <= req.min_count
+        return req is not None and self.board.count[(p.id, s.act.id)] <= req.min_count
 
     def _single_next_to_block(self, p: Patient, act: Activity, d: int, windows, day_max: int) -> bool:
         chain = self._in_block(p.id, d)
@@ -1150,7 +1373,8 @@ class _Greedy:
                 if self._day_minutes(p.id, d) >= day_min:
                     return True
                 # Too short now: try to add an optional group back at the edges.
-                if self._extend(p, d, day_max, False, wildcard_only=True) and self._day_minutes(p.id, d) >= day_min:
+                if (self._extend(p, d, day_max, self.join_only, wildcard_only=True)
+                        and self._day_minutes(p.id, d) >= day_min):
                     return True
                 return False
         return False
@@ -1194,7 +1418,7 @@ class _Greedy:
                                 if s.act.id == act.id and self._can_join(p, s):
                                     self.board.join(s, p.id)
                                     return
-                            sess = self._open_group(p, act, d, t)
+                            sess = None if self.join_only and act.min_size > 1 else self._open_group(p, act, d, t)
                             if sess is not None:
                                 self.board.join(sess, p.id)
                                 return
@@ -1239,7 +1463,7 @@ class _Greedy:
                 continue
             attended.append(d)
             mins = self._minutes_of(chain)
-            if not round(60 * lim.min_hours) <= mins <= round(60 * lim.max_hours):
+            if not _at_least(lim.min_hours) <= mins <= _at_most(lim.max_hours):
                 return (f"would have {mins / 60:g} hours on {DAY_NAMES[d]}, outside "
                         f"{lim.min_hours:g}-{lim.max_hours:g} hours")
             for a, b in zip(chain, chain[1:]):
@@ -1248,7 +1472,7 @@ class _Greedy:
         if not lim.min_days <= len(attended) <= lim.max_days:
             return f"would attend {len(attended)} day(s), outside {lim.min_days}-{lim.max_days}"
         week = sum(s.minutes for s in sessions)
-        if not round(60 * lim.min_week_hours) <= week <= round(60 * lim.max_week_hours):
+        if not _at_least(lim.min_week_hours) <= week <= _at_most(lim.max_week_hours):
             return (f"would have {week / 60:g} hours in the week, outside "
                     f"{lim.min_week_hours:g}-{lim.max_week_hours:g} hours")
         for s in sessions:
@@ -1280,7 +1504,7 @@ class _Greedy:
                 if s.sid not in self.board.sessions or len(s.patients) >= s.act.min_size:
                     continue
                 for pid in sorted(s.patients):
-                    bad.setdefault(pid, f"the {s.act.name} group on {_when(s)} would have only "
+                    bad.setdefault(pid, f"the {_group(s.act)} on {_when(s)} would have only "
                                         f"{len(s.patients)} patient(s), below its minimum of {s.act.min_size}")
                 self.board.close(s)
             for pid in self.placed:
@@ -1357,8 +1581,7 @@ class _Greedy:
                     or s.day not in self._candidate_days(q)
                     or any(x.act.in_block for x in self.board.of_patient(q.id, s.day))):
                 continue
-            rng = self._count_range(q, s.act)
-            if rng is None:
+            if self._count_range(q, s.act) is None:
                 continue
             attended = sorted({x.day for x in self.board.of_patient(q.id) if x.act.in_block})
             for give_up in attended:

@@ -1,10 +1,21 @@
-"""Composition root: space -> CP-SAT model -> search -> SolveResult. Never raises for an outcome."""
+"""Composition root: checks -> space -> CP-SAT model -> warm start -> search -> SolveResult.
+
+The search always runs the model with one inclusion literal per patient and a
+lexicographic objective (every patient scheduled first, then the soft goals). The
+greedy template's partial timetable is a solution of that model from the first second,
+so the search starts from a timetable and repairs towards one that holds everyone. In
+the default (strict) mode only a timetable holding every patient is returned; in
+best-effort mode the patients left out form the waitlist. The bound reported is valid
+for the full problem: while it is below the inclusion weight, it is a lower bound of the
+soft-goal objective over timetables holding everyone.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from ortools.sat.python import cp_model
@@ -12,42 +23,51 @@ from ortools.sat.python import cp_model
 from scheduler.model import SOFT_GOALS, Scenario, Timetable
 from solver.builder import MINUTES_PER_HOUR, OBJECTIVE_SCALE, IopModel
 from solver.extract import extract, hints_from
-from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term
+from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
 
 log = logging.getLogger("solver")
 
-_STATUS = {
-    cp_model.OPTIMAL: SolveStatus.OPTIMAL,
-    cp_model.FEASIBLE: SolveStatus.FEASIBLE,
-    cp_model.INFEASIBLE: SolveStatus.INFEASIBLE,
-    cp_model.MODEL_INVALID: SolveStatus.INVALID,
-    cp_model.UNKNOWN: SolveStatus.UNKNOWN,
-}
-
 
 class _ProgressRelay(cp_model.CpSolverSolutionCallback):
-    """O(1) per improving solution: hands (objective, bound, seconds) on."""
+    """Per improving solution: (objective, bound, seconds) of the soft goals, handed on."""
 
-    def __init__(self, on_progress: Callable[[Progress], None] | None, offset: float, start: float):
+    def __init__(self, model: IopModel, on_progress, start: float, report_partial: bool):
         super().__init__()
+        self.model = model
         self.on_progress = on_progress
-        self.offset = offset
         self.start = start
+        self.report_partial = report_partial
+        self.incs = [v for v in model.inc.values() if not isinstance(v, int)]
         self.history: list[Progress] = []
+        self.first_complete: float | None = None
 
     def on_solution_callback(self) -> None:
-        seen = Progress(
-            objective=self.objective_value / OBJECTIVE_SCALE - self.offset,
-            bound=max(0.0, self.best_objective_bound / OBJECTIVE_SCALE - self.offset),
-            seconds=time.monotonic() - self.start,
-        )
+        left_out = sum(1 - self.value(v) for v in self.incs)
+        weight = self.model.inclusion_weight
+        seconds = time.monotonic() - self.start
+        if left_out and not self.report_partial:
+            return
+        if not left_out and self.first_complete is None:
+            self.first_complete = seconds
+        raw_bound = self.best_objective_bound
+        bound = raw_bound / OBJECTIVE_SCALE if raw_bound < weight else None
+        objective = (self.objective_value - weight * left_out) / OBJECTIVE_SCALE
+        seen = Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)), seconds=seconds)
         self.history.append(seen)
         if self.on_progress is not None:
             try:
                 self.on_progress(seen)
-            except Exception:  # a listener's bug must not kill the search
+            except Exception:  # a listener's bug must not stop the search
                 log.exception("progress listener failed")
+
+
+@dataclass
+class _Warm:
+    """What the warm start gave: a complete greedy timetable (fallback) and who it left out."""
+
+    complete: Timetable | None
+    unplaced: dict[str, str]
 
 
 def solve(
@@ -56,110 +76,217 @@ def solve(
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> SolveResult:
-    """Build and solve the model; every outcome comes back as a SolveResult."""
+    """Build and solve the model; every outcome comes back as a SolveResult, never an exception."""
     start = time.monotonic()
-    try:
-        space = build_space(scenario)
-        model = IopModel(space, best_effort=params.best_effort).build()
-    except Exception as exc:  # defensive: bad data that slipped past the reader
-        log.exception("model build failed")
-        return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
-    build_seconds = time.monotonic() - start
-    log.info(
-        "model built in %.2fs: %d group starts, %d patient choices, %d constraints",
-        build_seconds,
-        len(model.g),
-        len(model.xg) + len(model.xs),
-        len(model.m.proto.constraints),
-    )
-    if space.pin_problems and not params.best_effort:
+    findings = _precheck(scenario)
+    if findings and not params.best_effort:
         return SolveResult(
             SolveStatus.INFEASIBLE,
             seconds=time.monotonic() - start,
-            message="Pinned sessions break the rules.",
-            explanations=tuple(f"A pinned session cannot be kept: {p}." for p in space.pin_problems),
+            message="No timetable exists: " + findings[0].message,
+            explanations=tuple(f.message for f in findings),
         )
-    fallback = _hint(model, scenario)
-    return _search(model, params, on_progress, cancel, start, build_seconds, fallback)
+    try:
+        space = build_space(scenario)
+        if space.pin_problems:
+            return SolveResult(
+                SolveStatus.INFEASIBLE,
+                seconds=time.monotonic() - start,
+                message="Pinned sessions break the rules.",
+                explanations=tuple(f"A pinned session cannot be kept: {p}." for p in space.pin_problems),
+            )
+        model = IopModel(space, best_effort=True).build()
+        build_seconds = time.monotonic() - start
+        log.info(
+            "model built in %.2fs: %d group starts, %d patient choices, %d constraints",
+            build_seconds,
+            len(model.g),
+            len(model.xg) + len(model.xs),
+            len(model.m.proto.constraints),
+        )
+        warm = _warm_start(model, scenario, max(1.0, 0.15 * params.time_limit), 0.7 * params.time_limit)
+    except Exception as exc:  # defensive: data that slipped past the reader, or a bug
+        log.exception("model build failed")
+        return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
+    return _search(model, params, on_progress, cancel, start, warm, findings)
 
 
-def _hint(model: IopModel, scenario: Scenario) -> Timetable | None:
-    """Warm start: last week's timetable if given, else the greedy template. Returns a complete greedy timetable."""
-    complete = None
-    source = scenario.previous
+def _precheck(scenario: Scenario) -> list:
+    """Arithmetic impossibilities found before any search (each is a necessary condition)."""
+    try:
+        from solver.explain_checks import precheck
+
+        return precheck(scenario)
+    except Exception:  # the checks are an aid; the search decides
+        log.exception("pre-solve checks failed")
+        return []
+
+
+def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float) -> _Warm:
+    """Hint the greedy template (or last week's timetable), completed into a full assignment."""
+    complete, unplaced, source = None, {}, scenario.previous
     try:
         from solver.greedy import greedy_timetable
 
         greedy = greedy_timetable(scenario)
-        if not greedy.unplaced:
+        unplaced = dict(greedy.unplaced)
+        if not unplaced:
             complete = greedy.timetable
-        if source is None:
+        if source is None or not any(not s.pinned for s in source.sessions):
             source = greedy.timetable
     except Exception:  # the hint is an optimisation only
-        log.exception("greedy hint failed")
+        log.exception("greedy warm start failed")
     if source is not None:
-        for var, value in hints_from(model, source).items():
-            model.m.add_hint(var, value)
-    return complete
+        partial = hints_from(model, source)
+        placed = {pid for s in source.sessions for pid in s.patient_ids}
+        for pid, lit in model.inc.items():
+            if not isinstance(lit, int):
+                partial[lit] = 1 if pid in placed and pid not in unplaced else 0
+        values = _add_complete_hint(model, partial, seconds)
+        if values is not None and unplaced and complete is None:
+            from solver.repair import repair
+
+            values = repair(model, values, time.monotonic() + max(2.0, repair_seconds))
+            model.m.clear_hints()
+            for i, value in enumerate(values):
+                model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
+    return _Warm(complete, unplaced)
 
 
-def _search(model, params, on_progress, cancel, start, build_seconds, fallback) -> SolveResult:
+def _add_complete_hint(model: IopModel, partial: dict, seconds: float) -> list[int] | None:
+    """Hint every variable: complete the partial hint by a quick solve with it fixed.
+
+    A hint naming only the sessions leaves CP-SAT to rediscover the derived variables
+    (days, blocks, facilitators), which it often fails to do; a full assignment is taken
+    as a first solution at once. If the partial hint cannot be completed, it is given as is.
+    """
+    trial = model.m.clone()
+    for var, value in partial.items():
+        trial.add(trial.get_int_var_from_proto_index(var.index) == value)
+    trial.clear_objective()
     solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 1
+    code = solver.solve(trial)
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        values = list(solver.response_proto.solution)
+        for i, value in enumerate(values):
+            model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
+        log.info("warm start completed into a full hint")
+        return values
+    for var, value in partial.items():
+        model.m.add_hint(var, value)
+    log.info("warm start could not be completed (%s); partial hint given", solver.status_name(code))
+    return None
+
+
+def _parameters(solver: cp_model.CpSolver, params: SolveParams, seconds: float) -> None:
     p = solver.parameters
-    p.max_time_in_seconds = max(0.1, params.time_limit - build_seconds)
+    p.max_time_in_seconds = max(0.1, seconds)
     p.num_workers = max(1, params.workers)
     p.random_seed = params.seed
     p.relative_gap_limit = params.relative_gap
-    p.log_search_progress = params.log_search
     p.linearization_level = 2
+    p.log_search_progress = params.log_search
     if params.log_search:
+        p.log_to_stdout = False
         solver.log_callback = lambda line: log.info("cp-sat: %s", line)
-    relay = _ProgressRelay(on_progress, 0.0, start)
+
+
+def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, findings) -> SolveResult:
+    solver = cp_model.CpSolver()
+    _parameters(solver, params, params.time_limit - (time.monotonic() - start))
+    relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
     done = threading.Event()
-    watcher = None
     if cancel is not None:
-        watcher = threading.Thread(target=_watch, args=(cancel, done, solver), daemon=True, name="solve-cancel")
-        watcher.start()
+        threading.Thread(target=_watch, args=(cancel, done, solver), daemon=True, name="solve-cancel").start()
     try:
         code = solver.solve(model.m, relay)
-    except Exception as exc:  # OR-Tools failure: report, never crash the caller
+    except Exception as exc:  # an OR-Tools failure: report it, never crash the caller
         log.exception("CP-SAT failed")
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The optimiser failed: {exc}")
     finally:
         done.set()
     seconds = time.monotonic() - start
-    status = _STATUS.get(code, SolveStatus.UNKNOWN)
     cancelled = cancel is not None and cancel.is_set()
-    first = relay.history[0].seconds if relay.history else None
-    if status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
-        timetable = extract(model, solver.value)
-        terms = _terms(model, solver)
-        objective = sum(t.cost for t in terms)
-        bound = objective if status == SolveStatus.OPTIMAL else min(objective, solver.best_objective_bound / OBJECTIVE_SCALE)
-        if cancelled and status == SolveStatus.FEASIBLE:
-            status = SolveStatus.CANCELLED
+    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _result(model, solver, code, relay, seconds, cancelled, params, warm, findings)
+    if code == cp_model.INFEASIBLE:
+        return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, message="No timetable satisfies every rule.")
+    if code == cp_model.MODEL_INVALID:
+        return SolveResult(SolveStatus.INVALID, seconds=seconds, message="The model was rejected by the optimiser.")
+    if warm.complete is not None:
+        return _fallback_result(model, warm.complete, seconds, cancelled)
+    status = SolveStatus.CANCELLED if cancelled else SolveStatus.UNKNOWN
+    return SolveResult(status, seconds=seconds, message="No timetable was found within the time limit.")
+
+
+def _result(model, solver, code, relay, seconds, cancelled, params, warm, findings) -> SolveResult:
+    """Read the best solution: a full timetable, or (best effort) the scheduled part and a waitlist."""
+    left_out = [pid for pid, lit in model.inc.items() if not isinstance(lit, int) and not solver.value(lit)]
+    weight = model.inclusion_weight
+    raw_bound = solver.best_objective_bound
+    proven_partial = raw_bound >= weight  # the bound proves someone must be left out
+    if left_out and not params.best_effort:
+        if proven_partial:
+            return SolveResult(
+                SolveStatus.INFEASIBLE,
+                seconds=seconds,
+                message=f"No timetable holds every patient: at most {len(model.inc) - int(raw_bound // weight)} of {len(model.inc)} fit.",
+            )
+        if warm.complete is not None:
+            return _fallback_result(model, warm.complete, seconds, cancelled)
+        status = SolveStatus.CANCELLED if cancelled else SolveStatus.UNKNOWN
         return SolveResult(
             status,
-            timetable=timetable,
-            objective=objective,
-            bound=max(0.0, bound),
             seconds=seconds,
-            terms=terms,
-            first_solution_seconds=first,
-            message=f"model built in {build_seconds:.2f}s",
-            history=tuple(relay.history),
+            message=f"Within the time limit only {len(model.inc) - len(left_out)} of {len(model.inc)} patients could be fitted; "
+            "try a longer time limit, or best-effort mode for a timetable with a waitlist.",
         )
-    if status == SolveStatus.UNKNOWN and fallback is not None:
-        return _fallback_result(model, fallback, solver, seconds, cancelled, build_seconds)
-    if status == SolveStatus.UNKNOWN and cancelled:
-        status = SolveStatus.CANCELLED
-    message = {
-        SolveStatus.INFEASIBLE: "No timetable satisfies every rule.",
-        SolveStatus.UNKNOWN: "No timetable was found within the time limit.",
-        SolveStatus.CANCELLED: "Cancelled before a timetable was found.",
-        SolveStatus.INVALID: "The model was rejected by the optimiser.",
-    }.get(status, "")
-    return SolveResult(status, seconds=seconds, message=message)
+    timetable = extract(model, solver.value)
+    terms = _terms(model, solver)
+    objective = sum(t.cost for t in terms)
+    if code == cp_model.OPTIMAL:
+        bound, status = objective, SolveStatus.OPTIMAL
+    else:
+        # Soft-goal part of the bound, for timetables leaving out no more patients than this one.
+        soft_bound = (raw_bound - weight * len(left_out)) / OBJECTIVE_SCALE
+        bound = min(objective, max(0.0, soft_bound))
+        status = SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE
+    waitlist = tuple(WaitlistEntry(pid, _reason(model, pid, warm, findings)) for pid in left_out)
+    first = relay.first_complete if not params.best_effort else (relay.history[0].seconds if relay.history else None)
+    message = "" if not left_out else f"{len(left_out)} patient(s) on the waitlist."
+    if left_out and proven_partial:
+        message += " The bound proves no timetable holds more patients."
+    return SolveResult(
+        status,
+        timetable=timetable,
+        objective=objective,
+        bound=bound,
+        seconds=seconds,
+        terms=terms,
+        first_solution_seconds=first,
+        message=message.strip(),
+        waitlist=waitlist,
+        history=tuple(relay.history),
+    )
+
+
+def _reason(model: IopModel, pid: str, warm: _Warm, findings) -> str:
+    """Why a patient stays on the waitlist, in words."""
+    for f in findings:
+        if pid in f.subjects:
+            return f.message
+    if pid in warm.unplaced:
+        return warm.unplaced[pid]
+    p = model.sc.patient_by_id[pid]
+    needs = "; ".join(
+        f"{r.activity_id}={r.min_count}" + (f"-{r.max_count}" if r.max_count != r.min_count else "") for r in p.requirements
+    )
+    return (
+        f"patient {pid} could not be fitted alongside the others: their requirements ({needs or 'program hours'}) "
+        "found no free places within their availability once the other patients were placed"
+    )
 
 
 def _watch(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:
@@ -174,28 +301,28 @@ def _terms(model: IopModel, solver: cp_model.CpSolver) -> tuple[Term, ...]:
     weights = model.prog.weights
     out = []
     for code, name in SOFT_GOALS:
-        raw = solver.value(model.terms[name]) if not isinstance(model.terms[name], int) else model.terms[name]
+        expr = model.terms[name]
+        raw = expr if isinstance(expr, int) else solver.value(expr)
         value = raw / MINUTES_PER_HOUR if name == "balance" else float(raw)
         out.append(Term(code, name, weights.of(name), value))
     return tuple(out)
 
 
-def _fallback_result(model, timetable, solver, seconds, cancelled, build_seconds) -> SolveResult:
-    """CP-SAT found nothing in time: return the complete greedy timetable, scored like any other."""
+def _fallback_result(model: IopModel, timetable: Timetable, seconds: float, cancelled: bool) -> SolveResult:
+    """The search held no full timetable: return the complete greedy one, scored like any other."""
     from scheduler.validate import soft_terms
 
     values = soft_terms(model.sc, timetable)
     weights = model.prog.weights
     terms = tuple(Term(code, name, weights.of(name), float(values[name])) for code, name in SOFT_GOALS)
     objective = sum(t.cost for t in terms)
-    bound = solver.best_objective_bound / OBJECTIVE_SCALE
     return SolveResult(
         SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE,
         timetable=timetable.numbered(),
         objective=objective,
-        bound=max(0.0, min(objective, bound)),
+        bound=0.0,
         seconds=seconds,
         terms=terms,
         first_solution_seconds=seconds,
-        message=f"model built in {build_seconds:.2f}s; timetable from the constructive heuristic",
+        message="Timetable from the constructive heuristic; the optimiser found no better one in time.",
     )

@@ -18,12 +18,18 @@ COHORTS = (Cohort.ADULT, Cohort.ADOLESCENT)
 
 @dataclass(frozen=True, order=True)
 class GroupKey:
-    """A possible start of a group activity for one cohort: (activity, cohort, day, slot)."""
+    """A possible start of a group activity for one cohort: (activity, cohort, day, slot).
+
+    ``copy`` numbers parallel single sessions where they are modelled one by one (process
+    groups, whose facilitator continuity needs to know who leads whom); elsewhere copy 0
+    stands for all parallel sessions at that start.
+    """
 
     activity: str
     cohort: str
     day: int
     start: int
+    copy: int = 0
 
 
 @dataclass(frozen=True, order=True)

@@ -11,7 +11,9 @@ from scheduler.model import Session, Timetable
 from scheduler.timegrid import parse_availability
 from scheduler.validate import patient_compliance
 from ui.models.edits import EditKind
-from ui.models.entities import ACTIVITIES, PATIENTS, STAFF, activities_model, patients_model, rooms_model, staff_model
+from ui.models.entities import (
+    ACTIVITIES, PATIENTS, STAFF, ActivitiesTableModel, PatientsTableModel, RoomsTableModel, StaffTableModel,
+)
 from ui.models.filters import FilterKind, filter_sessions, subjects, tracks
 from ui.models.pins import pin_edit, pinned_keys
 from ui.models.program_model import ProgramTableModel
@@ -32,13 +34,13 @@ def scenario():
 
 
 def test_counts_and_cells_follow_the_scenario(qtbot, scenario):
-    for factory, items in ((patients_model, scenario.patients), (staff_model, scenario.staff),
-                           (rooms_model, scenario.rooms), (activities_model, scenario.activities)):
+    for factory, items in ((PatientsTableModel, scenario.patients), (StaffTableModel, scenario.staff),
+                           (RoomsTableModel, scenario.rooms), (ActivitiesTableModel, scenario.activities)):
         model = factory(scenario)
         assert model.rowCount() == len(items)
         assert model.columnCount() == len(model.spec.columns)
         assert model.index(0, 0).data(DISPLAY) == items[0].id
-    staff = staff_model(scenario)
+    staff = StaffTableModel(scenario)
     first = scenario.staff[0]
     cell = staff.index(0, col(STAFF, "availability"))
     assert parse_availability(cell.data(DISPLAY)) == first.availability
@@ -46,7 +48,7 @@ def test_counts_and_cells_follow_the_scenario(qtbot, scenario):
 
 
 def test_a_bad_availability_is_refused_with_the_reason_and_the_cell_unchanged(qtbot, scenario):
-    model = staff_model(scenario)
+    model = StaffTableModel(scenario)
     column = col(STAFF, "availability")
     index = model.index(1, column)
     before_text = index.data(DISPLAY)
@@ -69,7 +71,7 @@ def test_a_bad_availability_is_refused_with_the_reason_and_the_cell_unchanged(qt
 
 
 def test_edits_are_described_for_the_undo_stack(qtbot, scenario):
-    model = patients_model(scenario)
+    model = PatientsTableModel(scenario)
     edits = []
     model.apply_edit = edits.append
     assert model.setData(model.index(0, col(PATIENTS, "requirements")), "PROC=3; CBT=2-3; IND=1", EDIT)
@@ -94,14 +96,14 @@ def test_edits_are_described_for_the_undo_stack(qtbot, scenario):
     ],
 )
 def test_patient_edits_are_checked(qtbot, scenario, field, text, words):
-    model = patients_model(scenario)
+    model = PatientsTableModel(scenario)
     assert not model.setData(model.index(0, col(PATIENTS, field)), text, EDIT)
     assert words in model.last_error
     assert model.scenario is scenario
 
 
 def test_ids_stay_unique_and_references_intact(qtbot, scenario):
-    staff = staff_model(scenario)
+    staff = StaffTableModel(scenario)
     therapist = scenario.patients[0].primary_therapist
     row = staff.row_of(therapist)
     assert not staff.setData(staff.index(row, 0), scenario.staff[(row + 1) % len(scenario.staff)].id, EDIT)
@@ -114,7 +116,7 @@ def test_ids_stay_unique_and_references_intact(qtbot, scenario):
 
 
 def test_add_and_remove_rows(qtbot, scenario):
-    model = activities_model(scenario)
+    model = ActivitiesTableModel(scenario)
     new_id = model.add_item()
     assert model.rowCount() == len(scenario.activities) + 1
     assert model.item(model.rowCount() - 1).id == new_id
@@ -122,7 +124,7 @@ def test_add_and_remove_rows(qtbot, scenario):
     assert "multiple of 15" in model.last_error
     assert model.remove_rows([model.rowCount() - 1]) is None
     assert [a.id for a in model.scenario.activities] == [a.id for a in scenario.activities]
-    rooms = rooms_model(scenario)
+    rooms = RoomsTableModel(scenario)
     assert rooms.remove_rows([0]) is None
     assert rooms.rowCount() == len(scenario.rooms) - 1
 

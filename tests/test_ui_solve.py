@@ -141,7 +141,8 @@ def test_the_window_never_blocks_while_solving(qtbot, solve_window):
     assert done
     ticks = [t for t in monitor.ticks if t <= done[0]]
     assert len(ticks) > SOLVE_LIMIT * 30  # the timer really ran all along
-    assert monitor.max_gap(until=done[0]) < 0.100
+    gap, at = monitor.worst(until=done[0])
+    assert gap < 0.100, f"the event loop stalled {1000 * gap:.0f} ms, {at:.2f} s into the solve"
 
 
 def test_pinned_sessions_are_kept_by_the_next_solve(qtbot, solve_window):

@@ -145,6 +145,7 @@ def test_recent_files_and_window_state_are_remembered(qtbot, tmp_path):
 
 def test_new_and_save_as(window, tmp_path):
     scenario = window.document.scenario
+    assert not window.save_as(tmp_path / "clinic.db")  # the open file itself
     assert window.save_as(tmp_path / "copy.db")
     assert window.document.url == to_url(tmp_path / "copy.db")
     assert window.document.scenario == scenario

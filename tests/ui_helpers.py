@@ -16,6 +16,9 @@ from PySide6.QtCore import QSettings, QTimer
 
 import resources
 from scheduler.io.reader import read_scenario
+from PySide6.QtWidgets import QApplication
+
+from ui.icons import stylesheet
 from ui.main_window import MainWindow
 
 SOLVE_LIMIT = 8  # seconds: long enough for the demo's first timetables, short enough for CI
@@ -29,6 +32,7 @@ def demo_scenario():
 
 
 def make_window(qtbot, tmp_path: Path, *, demo: bool = True) -> MainWindow:
+    QApplication.instance().setStyleSheet(stylesheet())  # the app's real look (and its cost)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(settings)
     qtbot.addWidget(window)
@@ -47,7 +51,7 @@ def solve_window(qtbot, tmp_path):
     yield w
     if w.runner.is_running():
         w.runner.cancel()
-        w.runner.wait(5000)
+        w.runner.wait()
 
 
 @pytest.fixture
@@ -56,7 +60,7 @@ def window(qtbot, tmp_path):
     yield w
     if w.runner.is_running():
         w.runner.cancel()
-        w.runner.wait(5000)
+        w.runner.wait()
 
 
 def solve_and_wait(qtbot, window: MainWindow, time_limit: float = SOLVE_LIMIT):
@@ -108,5 +112,9 @@ class EventLoopMonitor:
         self.timer.stop()
 
     def max_gap(self, until: float | None = None) -> float:
+        return self.worst(until)[0]
+
+    def worst(self, until: float | None = None) -> tuple[float, float]:
+        """(longest gap, when it began in seconds after start)."""
         ticks = [t for t in self.ticks if until is None or t <= until]
-        return max((b - a for a, b in zip(ticks, ticks[1:])), default=0.0)
+        return max(((b - a, a - ticks[0]) for a, b in zip(ticks, ticks[1:])), default=(0.0, 0.0))

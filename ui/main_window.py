@@ -20,14 +20,13 @@ from scheduler.io.errors import ScenarioError
 from scheduler.io.reader import read_scenario
 from scheduler.io.writer import write_timetable
 from scheduler.model import Timetable
-from scheduler.store import Store, StoreError
+from scheduler.store import Store, StoreError, default_url
 from ui import actions
 from ui.commands import command_for
 from ui.document import ClinicDocument, display_name, to_url
 from ui.icons import icon
 from ui.models.edits import Edit, EditKind
-from ui.models.entities import ACTIVITIES, PATIENTS, ROOMS, STAFF
-from ui.models.entity_model import EntityTableModel
+from ui.models.entities import TABLE_MODELS
 from ui.models.pins import pin_edit, pinned_keys, session_key
 from ui.models.program_model import ProgramTableModel
 from ui.outcome import SolveOutcome, result_from_summary, review, status_words
@@ -36,7 +35,7 @@ from ui.views.editors import EntityEditor, ProgramEditor
 from ui.views.result_panel import ResultPanel
 from ui.views.solve_panel import SolvePanel
 from ui.views.timetable_view import TimetableView
-from ui.workers.solve_worker import SolveRunner
+from ui.workers.solve_worker import SolveRunner, warm_up
 
 log = logging.getLogger(__name__)
 RECENT_KEY = "recentFiles"
@@ -50,11 +49,12 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.document = ClinicDocument(self)
         self.undo_stack = QUndoStack(self)
+        warm_up()
         self.runner = SolveRunner(self)
         self.dialogs: list = []  # open non-modal dialogs (kept alive; tests inspect the last one)
         self._solve_started: datetime | None = None
 
-        self.entity_models = {spec.attr: EntityTableModel(spec, parent=self) for spec in (PATIENTS, STAFF, ROOMS, ACTIVITIES)}
+        self.entity_models = {attr: model_type(parent=self) for attr, model_type in TABLE_MODELS.items()}
         self.program_model = ProgramTableModel(parent=self)
         for model in (*self.entity_models.values(), self.program_model):
             model.apply_edit = self.apply_edit
@@ -76,7 +76,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget("Solve", self)
         dock.setObjectName("solveDock")
         dock.setWidget(self.solve_panel)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.NoDockWidgetFeatures)
         dock.setTitleBarWidget(QLabel(""))
         dock.setMinimumWidth(250)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
@@ -110,7 +110,7 @@ class MainWindow(QMainWindow):
         if self.runner.is_running():
             self.statusBar().showMessage("Cancel the running solve first", 5000)
             return False
-        url = to_url(location)
+        url = to_url(location) or default_url()
         try:
             self.document.open(url, demo_if_empty=demo_if_empty)
         except (StoreError, ScenarioError, OSError) as exc:
@@ -119,16 +119,23 @@ class MainWindow(QMainWindow):
             return False
         self.undo_stack.clear()
         self.undo_stack.setClean()
-        if url:
-            self._remember_recent(url)
+        self._remember_recent(url)
         scenario = self.document.scenario
         self.statusBar().showMessage(
             f"Opened {display_name(url)}: {len(scenario.patients)} patients, {len(scenario.staff)} staff", 6000)
         return True
 
     def new_clinic(self, path: str | Path) -> bool:
+        if not self._may_replace(path):
+            return False
         Path(path).unlink(missing_ok=True)
         return self.open_clinic(path)
+
+    def _may_replace(self, path: str | Path) -> bool:
+        if to_url(path) == self.document.url:
+            self._warn("Choose another file", "That is the clinic file open now; choose another name.")
+            return False
+        return True
 
     def save(self) -> None:
         """Edits are saved as they happen; Save writes the scenario once more and says so."""
@@ -139,6 +146,8 @@ class MainWindow(QMainWindow):
 
     def save_as(self, path: str | Path) -> bool:
         """Copy the scenario and the current timetable into a new clinic file and continue there."""
+        if not self._may_replace(path):
+            return False
         scenario, outcome = self.document.scenario, self.document.outcome
         target = Path(path)
         target.unlink(missing_ok=True)
@@ -146,8 +155,11 @@ class MainWindow(QMainWindow):
             store = Store.open(to_url(target))
             try:
                 store.save_scenario(scenario)
-                if outcome is not None and outcome.timetable is not None:
-                    store.save_timetable(outcome.name or "Saved timetable", outcome.timetable, outcome.result.summary())
+                source = self.document.store
+                for info in reversed(source.list_timetables()):  # oldest first keeps the order
+                    store.save_timetable(info.name, *source.load_timetable(info.name))
+                if outcome is not None and outcome.timetable is not None and not outcome.name:
+                    store.save_timetable("Unsaved timetable", outcome.timetable, outcome.result.summary())
             finally:
                 store.close()
         except StoreError as exc:
@@ -219,11 +231,14 @@ class MainWindow(QMainWindow):
             self.solve_panel.time_limit.setValue(max(1, round(time_limit)))
         params = self.solve_panel.params()
         self._solve_started = datetime.now()
-        self.runner.start(self.document.scenario, params)
+        # Change the window first and paint it now, before the worker competes for the GIL.
         self.solve_panel.solving_started(params.time_limit)
         self.actions.solve.setEnabled(False)
         self.actions.cancel.setEnabled(True)
         self.statusBar().showMessage("Solving…")
+        if self.isVisible():
+            self.repaint()
+        self.runner.start(self.document.scenario, params)
         return True
 
     def cancel_solve(self) -> None:
@@ -274,6 +289,8 @@ class MainWindow(QMainWindow):
     # -- document -> views ----------------------------------------------------------------------
 
     def _scenario_changed(self, scenario) -> None:
+        for editor in (*self.editors.values(), self.program_editor):
+            editor.clear_hint()
         for model in (*self.entity_models.values(), self.program_model):
             model.set_scenario(scenario)
         self.timetable_view.set_scenario(scenario)
@@ -390,8 +407,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         if self.runner.is_running():
+            self.hide()
             self.runner.cancel()
-            self.runner.wait(5000)
+            self.runner.wait()  # the solver answers a cancel within a second
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
         self.settings.sync()

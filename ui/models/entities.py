@@ -145,20 +145,25 @@ ACTIVITIES = EntitySpec(
     ),
 )
 
-ENTITY_SPECS = (PATIENTS, STAFF, ROOMS, ACTIVITIES)
+class PatientsTableModel(EntityTableModel):
+    def __init__(self, scenario: Scenario | None = None, parent=None):
+        super().__init__(PATIENTS, scenario, parent)
 
 
-def patients_model(scenario=None, parent=None) -> EntityTableModel:
-    return EntityTableModel(PATIENTS, scenario, parent)
+class StaffTableModel(EntityTableModel):
+    def __init__(self, scenario: Scenario | None = None, parent=None):
+        super().__init__(STAFF, scenario, parent)
 
 
-def staff_model(scenario=None, parent=None) -> EntityTableModel:
-    return EntityTableModel(STAFF, scenario, parent)
+class RoomsTableModel(EntityTableModel):
+    def __init__(self, scenario: Scenario | None = None, parent=None):
+        super().__init__(ROOMS, scenario, parent)
 
 
-def rooms_model(scenario=None, parent=None) -> EntityTableModel:
-    return EntityTableModel(ROOMS, scenario, parent)
+class ActivitiesTableModel(EntityTableModel):
+    def __init__(self, scenario: Scenario | None = None, parent=None):
+        super().__init__(ACTIVITIES, scenario, parent)
 
 
-def activities_model(scenario=None, parent=None) -> EntityTableModel:
-    return EntityTableModel(ACTIVITIES, scenario, parent)
+TABLE_MODELS = {"patients": PatientsTableModel, "staff": StaffTableModel, "rooms": RoomsTableModel,
+                "activities": ActivitiesTableModel}

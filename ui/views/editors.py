@@ -63,10 +63,18 @@ def show_refusal(view: QTableView, index, reason: str) -> None:
         QToolTip.showText(view.viewport().mapToGlobal(rect.bottomLeft()), reason, view.viewport(), rect, 6000)
 
 
+def set_hint(label: QLabel, text: str, tone: str = "") -> None:
+    label.setText(text)
+    label.setProperty("tone", tone)
+    label.style().unpolish(label)
+    label.style().polish(label)
+
+
 class EntityEditor(QWidget):
     """Add/Remove buttons, a quick filter, and the table of one entity."""
 
     message = Signal(str)
+    HINT = "Double-click a cell to edit it. Every edit can be undone (Ctrl+Z)."
 
     def __init__(self, model: EntityTableModel, parent=None):
         super().__init__(parent)
@@ -100,7 +108,7 @@ class EntityEditor(QWidget):
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.horizontalHeader().setStretchLastSection(True)
         layout.addWidget(self.view, 1)
-        self.hint = QLabel("Double-click a cell to edit it. Every edit can be undone (Ctrl+Z).")
+        self.hint = QLabel(self.HINT)
         self.hint.setObjectName("muted")
         layout.addWidget(self.hint)
 
@@ -143,18 +151,22 @@ class EntityEditor(QWidget):
         reason = self.model.remove_rows(self.selected_rows())
         if reason:
             self.message.emit(reason)
-            self.hint.setText(reason)
+            set_hint(self.hint, reason, "bad")
         else:
             self._update_count()
 
     def _refused(self, row: int, column: int, reason: str) -> None:
-        self.hint.setText(reason)
+        set_hint(self.hint, reason, "bad")
         self.message.emit(reason)
         show_refusal(self.view, self.proxy.mapFromSource(self.model.index(row, column)), reason)
+
+    def clear_hint(self) -> None:
+        set_hint(self.hint, self.HINT)
 
 
 class ProgramEditor(QWidget):
     message = Signal(str)
+    HINT = "Program-wide settings (program.csv). Patients may override the attendance limits."
 
     def __init__(self, model: ProgramTableModel, parent=None):
         super().__init__(parent)
@@ -170,12 +182,15 @@ class ProgramEditor(QWidget):
         header.resizeSection(1, 220)
         header.setStretchLastSection(True)
         layout.addWidget(self.view, 1)
-        self.hint = QLabel("Program-wide settings (program.csv). Patients may override the attendance limits.")
+        self.hint = QLabel(self.HINT)
         self.hint.setObjectName("muted")
         layout.addWidget(self.hint)
         model.editRefused.connect(self._refused)
 
     def _refused(self, row: int, column: int, reason: str) -> None:
-        self.hint.setText(reason)
+        set_hint(self.hint, reason, "bad")
         self.message.emit(reason)
         show_refusal(self.view, self.model.index(row, column), reason)
+
+    def clear_hint(self) -> None:
+        set_hint(self.hint, self.HINT)

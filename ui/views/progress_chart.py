@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui import palette
@@ -13,35 +13,62 @@ BOUND = QColor("#16a34a")
 
 
 class ProgressChart(QWidget):
+    """The x axis spans the time limit, so the clock ticking does not repaint it; the picture is
+    rendered once per improving solution into a pixmap (few calls into Qt while the solver
+    competes for the GIL)."""
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(160, 120)
         self.points: list[tuple[float, float, float]] = []  # (seconds, objective, bound)
-        self.elapsed = 0.0
+        self.elapsed = 0.0  # the x axis' right end
+        self._pixmap: QPixmap | None = None
+        self._stale = False
 
-    def sizeHint(self) -> QSize:
-        return QSize(240, 170)
-
-    def minimumSizeHint(self) -> QSize:
-        return QSize(160, 120)
-
-    def clear(self) -> None:
+    def clear(self, span: float = 0.0) -> None:
         self.points = []
-        self.elapsed = 0.0
-        self.update()
+        self.elapsed = span
+        self._changed()
 
-    def add_point(self, seconds: float, objective: float, bound: float) -> None:
-        """O(1): append and schedule a repaint."""
+    def add_point(self, seconds: float, objective: float, bound: float, *, repaint: bool = True) -> None:
+        """O(1): append; repaint now, or later through ``flush`` (the solve panel's clock does that,
+        so a burst of solutions costs one repaint per tick)."""
         self.points.append((seconds, objective, bound))
         self.elapsed = max(self.elapsed, seconds)
-        self.update()
+        self._stale = True
+        if repaint:
+            self.flush()
+
+    def flush(self) -> None:
+        if self._stale:
+            self._stale = False
+            self._changed()
 
     def set_elapsed(self, seconds: float) -> None:
-        self.elapsed = seconds
+        """Widen the x axis (only when a solve outlives it, or to fit the final time)."""
+        if abs(seconds - self.elapsed) > 1e-6:
+            self.elapsed = seconds
+            self._changed()
+
+    def _changed(self) -> None:
+        self._pixmap = None
         self.update()
 
+    def resizeEvent(self, event) -> None:
+        self._pixmap = None
+        super().resizeEvent(event)
+
     def paintEvent(self, event) -> None:
-        p = QPainter(self)
+        if self._pixmap is None or self._pixmap.size() != self.size():
+            self._pixmap = QPixmap(self.size())
+            self._render(self._pixmap)
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._pixmap)
+        painter.end()
+
+    def _render(self, target: QPixmap) -> None:
+        p = QPainter(target)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("white"))
         font = QFont(self.font())

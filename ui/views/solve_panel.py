@@ -123,7 +123,7 @@ class SolvePanel(QFrame):
         self._limit = max(1.0, time_limit)
         self.last_progress = None
         self.progress_count = 0
-        self.chart.clear()
+        self.chart.clear(self._limit)
         for label in (self.objective_label, self.bound_label, self.gap_label):
             label.setText("—")
         self.state.setText("Solving… looking for a first timetable")
@@ -142,6 +142,9 @@ class SolvePanel(QFrame):
     def solving_finished(self, headline: str) -> None:
         self.timer.stop()
         self._tick()
+        self.chart.flush()
+        if self.chart.points:
+            self.chart.set_elapsed(max(self.elapsed_seconds, self.chart.points[-1][0]))
         self.state.setText(headline)
         self.solve_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
@@ -156,7 +159,7 @@ class SolvePanel(QFrame):
         self.bound_label.setText(f"{progress.bound:.2f}")
         self.gap_label.setText(f"{100 * progress.gap:.1f}%")
         self.state.setText("Solving… improving the timetable")
-        self.chart.add_point(progress.seconds, progress.objective, progress.bound)
+        self.chart.add_point(progress.seconds, progress.objective, progress.bound, repaint=not self.timer.isActive())
 
     @property
     def elapsed_seconds(self) -> float:
@@ -166,5 +169,6 @@ class SolvePanel(QFrame):
         seconds = self.elapsed_seconds
         self.elapsed_label.setText(f"{seconds:.1f} s")
         self.time_bar.setValue(min(1000, int(1000 * seconds / self._limit)))
-        if self.timer.isActive():
-            self.chart.set_elapsed(seconds)
+        if seconds > self.chart.elapsed + 1:  # a solve outliving its limit (building took longer)
+            self.chart.set_elapsed(seconds + 5)
+        self.chart.flush()

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
-from PySide6.QtWidgets import QMenu, QSizePolicy, QToolTip, QWidget
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import QMenu, QSizePolicy, QWidget
 
 from scheduler.model import DAY_NAMES, Availability, Scenario, Session
 from scheduler.timegrid import format_time, open_windows
@@ -66,7 +66,8 @@ class TimetableGrid(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMouseTracking(False)
+        self.setMouseTracking(True)  # for the per-block tooltip
+        self._pixmap: QPixmap | None = None
         self._scenario: Scenario | None = None
         self._placed: dict[int, list[Placed]] = {}
         self._pinned: frozenset = frozenset()
@@ -101,11 +102,15 @@ class TimetableGrid(QWidget):
         keys = {session_key(s) for s in sessions}
         if self._selected is not None and self._selected not in keys:
             self._selected = None
-        self.updateGeometry()
-        self.update()
+        self._update_minimum_size()
+        self._changed()
 
     def set_selected(self, session: Session | None) -> None:
         self._selected = None if session is None else session_key(session)
+        self._changed()
+
+    def _changed(self) -> None:
+        self._pixmap = None
         self.update()
 
     def session_rects(self) -> list[tuple[QRectF, Session]]:
@@ -124,15 +129,13 @@ class TimetableGrid(QWidget):
         p = self._scenario.program if self._scenario else None
         return (p.open, p.close) if p else (8 * 60, 18 * 60)
 
-    def minimumSizeHint(self) -> QSize:
+    def _update_minimum_size(self) -> None:
+        """A fixed minimum (no Python sizeHint override: layouts never call back into Python)."""
         lanes = max((pl.lanes for items in self._placed.values() for pl in items), default=1)
         opening, closing = self._hours()
         width = self.AXIS_W + len(self._days) * max(110, lanes * self.MIN_LANE) + 2
         height = self.HEADER_H + int((closing - opening) * self.MIN_PX_PER_MIN) + 8
-        return QSize(width, height)
-
-    def sizeHint(self) -> QSize:
-        return self.minimumSizeHint().expandedTo(QSize(720, 520))
+        self.setMinimumSize(width, height)
 
     def _y(self, minute: int) -> float:
         opening, closing = self._hours()
@@ -158,13 +161,25 @@ class TimetableGrid(QWidget):
 
     def resizeEvent(self, event) -> None:
         self._rects = []
+        self._pixmap = None
         super().resizeEvent(event)
 
     # -- painting -------------------------------------------------------------------------------
 
     def paintEvent(self, event) -> None:
+        """Rendered into a pixmap when something changed; otherwise one blit (cheap while solving)."""
+        ratio = self.devicePixelRatioF()
+        if self._pixmap is None or self._pixmap.size() != self.size() * ratio:
+            self._pixmap = QPixmap(self.size() * ratio)
+            self._pixmap.setDevicePixelRatio(ratio)
+            self._render(self._pixmap)
+        painter = QPainter(self)
+        painter.drawPixmap(0, 0, self._pixmap)
+        painter.end()
+
+    def _render(self, target: QPixmap) -> None:
         self._layout()
-        p = QPainter(self)
+        p = QPainter(target)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("white"))
         self._paint_shade(p)
@@ -322,15 +337,12 @@ class TimetableGrid(QWidget):
         action.triggered.connect(lambda: self.pinRequested.emit(s, not pinned))
         menu.popup(event.globalPos())
 
-    def event(self, event) -> bool:
-        if event.type() == event.Type.ToolTip:
-            s = self.session_at(QPointF(event.pos()))
-            if s is None:
-                QToolTip.hideText()
-            else:
-                QToolTip.showText(event.globalPos(), self._tooltip(s), self)
-            return True
-        return super().event(event)
+    def mouseMoveEvent(self, event) -> None:
+        s = self.session_at(event.position())
+        text = "" if s is None else self._tooltip(s)
+        if text != self.toolTip():
+            self.setToolTip(text)
+        super().mouseMoveEvent(event)
 
     def _tooltip(self, s: Session) -> str:
         title, when, staff, place_ = self._label_lines(s, 10_000)

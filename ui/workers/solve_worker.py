@@ -8,9 +8,13 @@ best timetable found within a second (status ``cancelled``).
 
 from __future__ import annotations
 
+import gc
+import importlib
 import logging
+import sys
 import threading
 import time
+from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -20,6 +24,39 @@ from solver.result import SolveParams
 from ui.outcome import SolveOutcome, review
 
 log = logging.getLogger(__name__)
+
+
+def warm_up() -> None:
+    """Import the solver (and OR-Tools) now, on the GUI thread at start-up.
+
+    A first import inside the worker holds the GIL for a few hundred
+    milliseconds (extension modules loading), which would freeze the window
+    at the start of the first solve.
+    """
+    importlib.import_module("solver.model")
+
+
+@contextmanager
+def gui_friendly_gil():
+    """Keep the GUI thread's waits for the GIL short while the worker builds and solves the model.
+
+    * No automatic full (generation 2) garbage collections: building the model
+      makes a few hundred thousand Python objects, and each full collection
+      scans them all holding the GIL (200-300 ms of frozen window). Young
+      generations are still collected.
+    * A short switch interval: every event the GUI thread handles for a Python
+      widget needs the GIL; with the default 5 ms interval a repaint could wait
+      5 ms per widget. The worker only yields more often while the GUI asks.
+    """
+    thresholds = gc.get_threshold()
+    interval = sys.getswitchinterval()
+    gc.set_threshold(thresholds[0], thresholds[1], 1_000_000)
+    sys.setswitchinterval(0.0005)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*thresholds)
 
 
 class SolveWorker(QObject):
@@ -46,7 +83,8 @@ class SolveWorker(QObject):
 
     def _solve_and_emit(self, started: float) -> None:
         try:
-            result = solver.solve(self.scenario, self.params, on_progress=self.progress.emit, cancel=self.cancel_event)
+            with gui_friendly_gil():
+                result = solver.solve(self.scenario, self.params, on_progress=self.progress.emit, cancel=self.cancel_event)
             outcome = review(self.scenario, result)
         except Exception as exc:  # the solver never raises by contract; anything else is a bug to show
             log.exception("solve failed")
@@ -100,10 +138,12 @@ class SolveRunner(QObject):
         if self._worker is not None:
             self._worker.cancel()
 
-    def wait(self, ms: int = 5000) -> bool:
-        """Block until the thread ends (for closing the window)."""
+    def wait(self, ms: int | None = None) -> bool:
+        """Block until the thread ends (for closing the window); ``ms`` bounds the wait."""
         thread = self._thread
-        return True if thread is None else thread.wait(ms)
+        if thread is None:
+            return True
+        return thread.wait() if ms is None else thread.wait(ms)
 
     def _finish(self) -> None:
         thread, worker = self._thread, self._worker

@@ -1,0 +1,249 @@
+"""Headless commands: solve, validate, explain, import, export, generate.
+
+Exit codes: 0 success (a timetable was written / no violations), 1 bad input or
+violations found, 2 no timetable exists (or none was found in time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+COMMANDS = ("solve", "validate", "explain", "import", "export", "generate")
+
+log = logging.getLogger("cli")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="iop-scheduler", description="IOP timetabling: optimal weekly timetables.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    solve = sub.add_parser("solve", help="solve a scenario and write the timetable exports")
+    solve.add_argument("scenario", help="folder of CSV files or an .xlsx workbook")
+    solve.add_argument("--out", required=True, help="folder for sessions.csv, summary.json, ...")
+    solve.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
+    solve.add_argument("--workers", type=int, default=None, help="CP-SAT workers (default: best for 2 cores)")
+    solve.add_argument("--seed", type=int, default=0)
+    solve.add_argument("--gap", type=float, default=0.0, help="stop at this relative gap, e.g. 0.01")
+    solve.add_argument("--previous", help="last week's sessions.csv (pins and stability)")
+    solve.add_argument("--best-effort", action="store_true", help="schedule as many patients as possible; write waitlist.csv")
+    solve.add_argument("--deidentify", action="store_true", help="exports carry patient ids only, no names")
+    solve.add_argument("--log-search", action="store_true", help="route the CP-SAT search log to the log")
+
+    validate = sub.add_parser("validate", help="check a timetable against every hard rule")
+    validate.add_argument("scenario")
+    validate.add_argument("timetable", help="a sessions.csv")
+
+    explain = sub.add_parser("explain", help="explain why a scenario has no timetable")
+    explain.add_argument("scenario")
+    explain.add_argument("--time-limit", type=float, default=30.0)
+
+    imp = sub.add_parser("import", help="import a scenario into the clinic database")
+    imp.add_argument("scenario")
+    imp.add_argument("--db", help="SQLAlchemy URL or SQLite file path (default: the user's clinic database)")
+
+    exp = sub.add_parser("export", help="export the stored scenario or a stored timetable")
+    exp.add_argument("--db", help="SQLAlchemy URL or SQLite file path")
+    exp.add_argument("--out", required=True)
+    exp.add_argument("--timetable", help="name of a stored timetable (default: the newest)")
+    exp.add_argument("--scenario", action="store_true", help="export the scenario CSVs instead of a timetable")
+    exp.add_argument("--list", action="store_true", help="list stored timetables and exit")
+    exp.add_argument("--deidentify", action="store_true")
+
+    gen = sub.add_parser("generate", help="write a generated (feasible by construction) clinic")
+    gen.add_argument("patients", type=int)
+    gen.add_argument("--seed", type=int, default=0)
+    gen.add_argument("--out", required=True)
+    return parser
+
+
+def db_url(value: str | None) -> str | None:
+    """A bare file path becomes a SQLite URL; URLs pass through."""
+    if value is None or "://" in value:
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
+
+
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = {
+        "solve": cmd_solve,
+        "validate": cmd_validate,
+        "explain": cmd_explain,
+        "import": cmd_import,
+        "export": cmd_export,
+        "generate": cmd_generate,
+    }[args.command]
+    return handler(args)
+
+
+def _read(path: str):
+    """Read a scenario; on bad input print every error and return None."""
+    from scheduler.io.errors import ScenarioError
+    from scheduler.io.reader import read_scenario
+
+    try:
+        result = read_scenario(path)
+    except ScenarioError as exc:
+        print(f"{path}: the scenario has {len(exc.errors)} error(s); nothing was changed.", file=sys.stderr)
+        for err in exc.errors:
+            print(f"  error: {err}", file=sys.stderr)
+        return None
+    for warning in result.warnings:
+        print(f"  warning: {warning}", file=sys.stderr)
+    return result.scenario
+
+
+def cmd_solve(args) -> int:
+    from scheduler.io.errors import ScenarioError
+    from scheduler.io.reader import read_timetable
+    from scheduler.io.writer import write_timetable
+    from solver import SolveParams, solve
+    from solver.explain import explain
+
+    scenario = _read(args.scenario)
+    if scenario is None:
+        return 1
+    if args.previous:
+        try:
+            scenario = scenario.with_previous(read_timetable(args.previous, scenario))
+        except ScenarioError as exc:
+            for err in exc.errors:
+                print(f"  error: {err}", file=sys.stderr)
+            return 1
+    params = SolveParams(
+        time_limit=args.time_limit,
+        seed=args.seed,
+        relative_gap=args.gap,
+        best_effort=args.best_effort,
+        log_search=args.log_search,
+        **({"workers": args.workers} if args.workers else {}),
+    )
+    result = solve(scenario, params)
+    print(result.headline())
+    if result.timetable is None:
+        explanations = list(result.explanations)
+        if result.status.value == "infeasible" and not explanations:
+            explanations = [f.message for f in explain(scenario, time_limit=min(30.0, args.time_limit))]
+        if explanations:
+            print("Why no timetable exists:")
+            for line in explanations:
+                print(f"  - {line}")
+        elif result.message:
+            print(result.message)
+        return 2
+    write_timetable(
+        args.out,
+        scenario,
+        result.timetable,
+        result.summary(),
+        deidentify=args.deidentify,
+        waitlist=result.waitlist if args.best_effort else None,
+    )
+    for entry in result.waitlist:
+        print(f"  waitlisted {entry.patient_id}: {entry.reason}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from scheduler.io.errors import ScenarioError
+    from scheduler.io.reader import read_timetable
+    from scheduler.validate import objective, soft_terms, validate
+
+    scenario = _read(args.scenario)
+    if scenario is None:
+        return 1
+    try:
+        timetable = read_timetable(args.timetable, scenario)
+    except ScenarioError as exc:
+        for err in exc.errors:
+            print(f"  error: {err}", file=sys.stderr)
+        return 1
+    violations = validate(scenario, timetable)
+    for v in violations:
+        print(v.message)
+    terms = soft_terms(scenario, timetable)
+    print(f"{len(violations)} violation(s); objective {objective(scenario, timetable):.2f} (" + ", ".join(f"{k} {v:g}" for k, v in terms.items()) + ")")
+    return 1 if violations else 0
+
+
+def cmd_explain(args) -> int:
+    from solver.explain import explain
+
+    scenario = _read(args.scenario)
+    if scenario is None:
+        return 1
+    findings = explain(scenario, time_limit=args.time_limit)
+    if not findings:
+        print("No conflict found: the scenario looks schedulable.")
+        return 0
+    for f in findings:
+        print(f"- [{f.rule}] {f.message}")
+    return 2
+
+
+def cmd_import(args) -> int:
+    from scheduler.store import Store, StoreError
+
+    scenario = _read(args.scenario)
+    if scenario is None:
+        return 1
+    try:
+        with Store.open(db_url(args.db)) as store:
+            store.save_scenario(scenario)
+            where = store.path or "the database"
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"Imported {len(scenario.patients)} patients, {len(scenario.staff)} staff, {len(scenario.rooms)} rooms, {len(scenario.activities)} activities into {where}.")
+    return 0
+
+
+def cmd_export(args) -> int:
+    from scheduler.io.writer import write_scenario, write_timetable
+    from scheduler.store import Store, StoreError
+
+    try:
+        with Store.open(db_url(args.db)) as store:
+            scenario = store.load_scenario()
+            if scenario is None:
+                print("error: the database holds no scenario; import one first.", file=sys.stderr)
+                return 1
+            if args.list:
+                for info in store.list_timetables():
+                    print(f"{info.name}\t{info.created_at}\t{info.status}\t{info.objective}")
+                return 0
+            if args.scenario:
+                write_scenario(scenario, args.out)
+                print(f"Scenario written to {args.out}")
+                return 0
+            infos = store.list_timetables()
+            if not infos:
+                print("error: the database holds no timetable; solve first.", file=sys.stderr)
+                return 1
+            name = args.timetable or max(infos, key=lambda i: i.created_at).name
+            timetable, summary = store.load_timetable(name)
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    write_timetable(args.out, scenario, timetable, summary, deidentify=args.deidentify)
+    print(f"Timetable '{name}' written to {args.out}")
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from scheduler.generate import generate_clinic
+    from scheduler.io.writer import write_scenario
+
+    clinic = generate_clinic(args.patients, args.seed)
+    write_scenario(clinic.scenario, args.out)
+    print(f"Generated a {args.patients}-patient clinic (seed {args.seed}) in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(run(sys.argv[1:]))

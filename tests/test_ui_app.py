@@ -1,0 +1,63 @@
+"""Start-up: arguments, the first start on the default database, and screenshot mode."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QImage
+
+from ui.app import open_first_clinic, parse_args
+from ui.main_window import MainWindow
+from ui_helpers import demo_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_arguments():
+    args = parse_args(["--db", "clinic.db"])
+    assert args.db == "clinic.db" and args.screenshot is None and args.time_limit == 20
+    args = parse_args(["--screenshot", "shot.png", "--time-limit", "3"])
+    assert args.screenshot == "shot.png" and args.time_limit == 3
+
+
+def test_first_start_opens_the_default_database_with_the_demo_clinic(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("IOP_DB_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(settings)
+    qtbot.addWidget(window)
+    assert window.recent_files() == []
+    assert open_first_clinic(window, None)
+    assert window.document.url == f"sqlite:///{tmp_path / 'default.db'}"
+    assert window.document.scenario == demo_scenario()
+    assert window.recent_files() == [window.document.url]
+    # The next start reopens the same file, edits included, and does not reload the demo over them.
+    window.entity_models["patients"].remove_rows([0])
+    window.close()
+    again = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    assert open_first_clinic(again, None)
+    assert len(again.document.scenario.patients) == len(demo_scenario().patients) - 1
+
+
+def test_db_argument_takes_a_path(qtbot, tmp_path):
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    assert open_first_clinic(window, str(tmp_path / "given.db"))
+    assert (tmp_path / "given.db").exists()
+    assert window.document.scenario == demo_scenario()
+
+
+def test_screenshot_mode_saves_the_window_and_exits(tmp_path):
+    target = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "IOP_DB_URL": f"sqlite:///{tmp_path / 'untouched.db'}"}
+    code = "import sys; from ui.app import run_app; sys.exit(run_app(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", code, "--screenshot", str(target), "--time-limit", "6"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    image = QImage(str(target))
+    assert (image.width(), image.height()) == (1280, 800)
+    assert not (tmp_path / "untouched.db").exists()  # the user's data is left alone

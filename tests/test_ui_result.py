@@ -1,0 +1,82 @@
+"""The result panel and the solve runner on their own: every status in words; cancel before any solution."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from scheduler.model import Timetable
+from solver.result import SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
+from ui.outcome import SolveOutcome, status_words
+from ui.views.result_panel import ResultPanel
+from ui.workers.solve_worker import SolveRunner
+from ui_helpers import demo_scenario
+
+
+@pytest.mark.parametrize(
+    ("status", "gap_bound", "timetable", "words"),
+    [
+        (SolveStatus.OPTIMAL, 10.0, True, "Optimal"),
+        (SolveStatus.FEASIBLE, 9.79, True, "Within 2.1% of optimal"),
+        (SolveStatus.INFEASIBLE, None, False, "No timetable exists"),
+        (SolveStatus.CANCELLED, 5.0, True, "Cancelled — best timetable found so far"),
+        (SolveStatus.UNKNOWN, None, False, "Stopped at the time limit"),
+    ],
+)
+def test_status_in_words(status, gap_bound, timetable, words):
+    result = SolveResult(status, Timetable() if timetable else None, objective=10.0 if gap_bound else None,
+                         bound=gap_bound, seconds=3.0)
+    assert status_words(result)[0] == words
+
+
+def test_an_infeasible_result_explains_itself(qtbot):
+    scenario = demo_scenario()
+    result = SolveResult(
+        SolveStatus.INFEASIBLE, None, seconds=2.0,
+        explanations=("Dr Reyes is available 6 h on Tue and Thu, but the 14 medication checks need 7.5 h.",),
+        waitlist=(WaitlistEntry("P003", "no prescriber time left on Thu"),),
+    )
+    panel = ResultPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_outcome(SolveOutcome(result, scenario))
+    assert panel.headline.text() == "No timetable exists"
+    assert panel.explain_card.isVisible()
+    assert panel.explanations.item(0).text().startswith("Dr Reyes is available 6 h")
+    assert panel.waitlist_card.isVisible() and panel.waitlist.rowCount() == 1
+    assert panel.waitlist.index(0, 1).data() == "no prescriber time left on Thu"
+    assert not panel.violations_card.isVisible()
+    assert panel.metric_labels["Objective"].text() == "—"
+
+
+def test_terms_and_numbers_are_shown(qtbot):
+    scenario = demo_scenario()
+    terms = (Term("S1", "preferences", 3, 2), Term("S5", "efficiency", 1, 20))
+    result = SolveResult(SolveStatus.FEASIBLE, Timetable(), objective=26.0, bound=25.0, seconds=4.0, terms=terms)
+    panel = ResultPanel()
+    qtbot.addWidget(panel)
+    panel.show()
+    panel.show_outcome(SolveOutcome(result, scenario), stale=True)
+    assert panel.headline.text() == "Within 3.8% of optimal"
+    assert "solve again" in panel.detail.text()
+    assert [panel.metric_labels[k].text() for k in ("Objective", "Bound", "Gap")] == ["26.00", "25.00", "3.8%"]
+    assert panel.terms.rowCount() == 3 and panel.terms.index(2, 3).data() == "26"
+    assert panel.violations_card.isVisible() and "every hard rule" in panel.violations_note.text()
+
+
+def test_cancel_before_the_first_solution_still_answers(qtbot):
+    """Esc right after F5: the model is still being built when the cancel arrives."""
+    runner = SolveRunner()
+    try:
+        with qtbot.waitSignal(runner.finished, timeout=5_000) as blocker:
+            assert runner.start(demo_scenario(), SolveParams(time_limit=20))
+            assert not runner.start(demo_scenario(), SolveParams(time_limit=20))  # one solve at a time
+            started = time.monotonic()
+            runner.cancel()
+    finally:
+        runner.cancel()
+        runner.wait()
+    assert time.monotonic() - started < 1.5
+    assert blocker.args[0].result.status in (SolveStatus.CANCELLED, SolveStatus.INFEASIBLE, SolveStatus.INVALID)
+    assert not runner.is_running()
