@@ -858,7 +858,10 @@ class _Builder:
         rng = self.rng
         out = []
         for act_id in ("PROC", "ADOL", "RP"):
-            if counts[act_id]:
+            if counts[act_id] and self.curated and act_id == "PROC" and counts[act_id] > 2:
+                # The demo's coordinator lets process groups flex by two a week (e.g. PROC=3-5).
+                out.append(Requirement(act_id, counts[act_id] - 2, counts[act_id]))
+            elif counts[act_id]:
                 out.append(Requirement(act_id, counts[act_id], counts[act_id]))
         skills = [a for a in ("CBT", "DBT") if counts[a]] if p.cohort == Cohort.ADULT else []
         if skills:

@@ -154,8 +154,9 @@ class IopModel:
         for p in self.sc.patients:
             self.inc[p.id] = self.m.new_bool_var(f"include[{p.id}]") if self.best_effort else 1
 
-    def _link_inclusion(self, patient_id: str, lit) -> None:
-        if self.best_effort:
+    def _link_inclusion(self, patient_id: str, lit, in_block: bool = False) -> None:
+        """A left-out patient takes no session (in-block ones through their attended days)."""
+        if self.best_effort and not in_block:
             self.m.add_implication(lit, self.inc[patient_id])
 
     def add_group_variables(self) -> None:
@@ -191,7 +192,7 @@ class IopModel:
         for pid in sp.group_patients[base]:
             lit = self.m.new_bool_var(f"x[{pid},{tag}]")
             self.xg[pid, key] = lit
-            self._link_inclusion(pid, lit)
+            self._link_inclusion(pid, lit, a.in_block)
             self._patient_use(pid, a, key.day, key.start, lit)
         for sid in sp.group_staff[base]:
             lit = self.m.new_bool_var(f"s[{sid},{tag}]")
@@ -215,7 +216,7 @@ class IopModel:
                 key = SoloKey(aid, d, t)
                 lit = self.m.new_bool_var(f"x[{pid},{aid},{d},{t}]")
                 self.xs[pid, key] = lit
-                self._link_inclusion(pid, lit)
+                self._link_inclusion(pid, lit, a.in_block)
                 self._patient_use(pid, a, d, t, lit)
                 if a.with_primary:
                     primary = patient.primary_therapist
@@ -296,9 +297,10 @@ class IopModel:
                 if not lits:
                     self.m.add(y == 0)
                     continue
-                for lit in lits:
-                    self.m.add_implication(lit, y)
+                # x -> y follows from H2's "contact <= max_hours * y"; only y -> some x is needed here.
                 self.m.add_bool_or(lits).only_enforce_if(y)
+                if self.best_effort:
+                    self.m.add_implication(y, self.inc[p.id])
 
     @staticmethod
     def day_name(d: int) -> str:

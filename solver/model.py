@@ -68,6 +68,7 @@ class _Warm:
 
     complete: Timetable | None
     unplaced: dict[str, str]
+    values: list[int] | None = None
 
 
 def solve(
@@ -150,6 +151,7 @@ def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seco
             model.m.clear_hints()
             for i, value in enumerate(values):
                 model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
+        return _Warm(complete, unplaced, values)
     return _Warm(complete, unplaced)
 
 
@@ -210,22 +212,25 @@ def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, fi
     seconds = time.monotonic() - start
     cancelled = cancel is not None and cancel.is_set()
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return _result(model, solver, code, relay, seconds, cancelled, params, warm, findings)
+        return _result(model, solver.value, code, solver.best_objective_bound, relay, seconds, cancelled, params, warm, findings)
     if code == cp_model.INFEASIBLE:
         return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, message="No timetable satisfies every rule.")
     if code == cp_model.MODEL_INVALID:
         return SolveResult(SolveStatus.INVALID, seconds=seconds, message="The model was rejected by the optimiser.")
+    if warm.values is not None:
+        # The search ran out of time before re-finding the warm start: it is still a solution.
+        values = warm.values
+        return _result(model, lambda v: values[v.index], cp_model.FEASIBLE, 0, relay, seconds, cancelled, params, warm, findings)
     if warm.complete is not None:
         return _fallback_result(model, warm.complete, seconds, cancelled)
     status = SolveStatus.CANCELLED if cancelled else SolveStatus.UNKNOWN
     return SolveResult(status, seconds=seconds, message="No timetable was found within the time limit.")
 
 
-def _result(model, solver, code, relay, seconds, cancelled, params, warm, findings) -> SolveResult:
+def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, warm, findings) -> SolveResult:
     """Read the best solution: a full timetable, or (best effort) the scheduled part and a waitlist."""
-    left_out = [pid for pid, lit in model.inc.items() if not isinstance(lit, int) and not solver.value(lit)]
+    left_out = [pid for pid, lit in model.inc.items() if not isinstance(lit, int) and not value(lit)]
     weight = model.inclusion_weight
-    raw_bound = solver.best_objective_bound
     proven_partial = raw_bound >= weight  # the bound proves someone must be left out
     if left_out and not params.best_effort:
         if proven_partial:
@@ -243,9 +248,17 @@ def _result(model, solver, code, relay, seconds, cancelled, params, warm, findin
             message=f"Within the time limit only {len(model.inc) - len(left_out)} of {len(model.inc)} patients could be fitted; "
             "try a longer time limit, or best-effort mode for a timetable with a waitlist.",
         )
-    timetable = extract(model, solver.value)
-    terms = _terms(model, solver)
+    timetable = extract(model, value)
+    # Penalty variables may carry slack in an intermediate solution (a facilitator counted
+    # who leads no session, say); the timetable's own score is what is reported.
+    terms = _score(model, timetable)
     objective = sum(t.cost for t in terms)
+    try:
+        internal = sum(t.cost for t in _terms(model, value))
+        if internal + 1e-6 < objective:
+            log.warning("solver terms %.2f below the timetable's score %.2f", internal, objective)
+    except Exception:  # a stored assignment answers for variables, not expressions
+        pass
     if code == cp_model.OPTIMAL:
         bound, status = objective, SolveStatus.OPTIMAL
     else:
@@ -297,24 +310,29 @@ def _watch(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSo
             return
 
 
-def _terms(model: IopModel, solver: cp_model.CpSolver) -> tuple[Term, ...]:
+def _terms(model: IopModel, value) -> tuple[Term, ...]:
     weights = model.prog.weights
     out = []
     for code, name in SOFT_GOALS:
         expr = model.terms[name]
-        raw = expr if isinstance(expr, int) else solver.value(expr)
+        raw = expr if isinstance(expr, int) else value(expr)
         value = raw / MINUTES_PER_HOUR if name == "balance" else float(raw)
         out.append(Term(code, name, weights.of(name), value))
     return tuple(out)
 
 
-def _fallback_result(model: IopModel, timetable: Timetable, seconds: float, cancelled: bool) -> SolveResult:
-    """The search held no full timetable: return the complete greedy one, scored like any other."""
+def _score(model: IopModel, timetable: Timetable) -> tuple[Term, ...]:
+    """Soft-goal values of a timetable, by the one definition the validator implements."""
     from scheduler.validate import soft_terms
 
     values = soft_terms(model.sc, timetable)
     weights = model.prog.weights
-    terms = tuple(Term(code, name, weights.of(name), float(values[name])) for code, name in SOFT_GOALS)
+    return tuple(Term(code, name, weights.of(name), float(values[name])) for code, name in SOFT_GOALS)
+
+
+def _fallback_result(model: IopModel, timetable: Timetable, seconds: float, cancelled: bool) -> SolveResult:
+    """The search held no full timetable: return the complete greedy one, scored like any other."""
+    terms = _score(model, timetable)
     objective = sum(t.cost for t in terms)
     return SolveResult(
         SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE,
