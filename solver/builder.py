@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Mode, RoomKind, Scenario, Session
-from solver.space import GroupKey, SoloKey, Space, allowed_max, eligible
+from scheduler.model import RoomKind, Scenario
+from solver.space import GroupKey, SoloKey, Space
 
 # Integer objective = OBJECTIVE_SCALE * sum(weight * value); weights are used to 0.01.
 WEIGHT_SCALE = 100

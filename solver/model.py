@@ -162,9 +162,11 @@ def _add_complete_hint(model: IopModel, partial: dict, seconds: float) -> list[i
     (days, blocks, facilitators), which it often fails to do; a full assignment is taken
     as a first solution at once. If the partial hint cannot be completed, it is given as is.
     """
+    from solver.repair import fix
+
     trial = model.m.clone()
     for var, value in partial.items():
-        trial.add(trial.get_int_var_from_proto_index(var.index) == value)
+        fix(trial, var.index, value)
     trial.clear_objective()
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from functools import lru_cache
 
@@ -55,10 +54,9 @@ def test_witness_satisfies_every_hard_rule(n, seed):
     assert validate(c.scenario, c.witness) == []
 
 
-def test_500_patients_generate_quickly_and_validate():
-    started = time.perf_counter()
+def test_500_patients_generate_and_validate():
+    """Generation speed is reported by the benchmark harness, not asserted in a unit test."""
     c = generate_clinic(500, seed=7)
-    assert time.perf_counter() - started < 5
     assert len(c.scenario.patients) == 500
     assert validate(c.scenario, c.witness) == []
 
