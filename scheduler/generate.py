@@ -825,7 +825,7 @@ class _Builder:
         roll = self.rng.random()
         if p.track.key == "pm" and roll < 0.5:
             out["max_days"] = len(attended)  # can take only so many evenings off work
-        elif roll < 0.15:
+        elif roll < 0.15 and not self.curated:  # the demo's patients keep the program's 3-5 days
             out["min_days"] = out["max_days"] = len(attended)
         if busiest <= 240 and self.rng.random() < 0.2:
             out["max_hours"] = 4

@@ -45,6 +45,11 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
                 continue
             for index in lits:
                 fix(trial, index, values[index])
+        # Feasibility only: the target and everyone free who was in must be in.
+        trial.clear_objective()
+        for pid in free:
+            if pid == target.id or values[incs[pid].index]:
+                fix(trial, incs[pid].index, 1)
         trial.clear_hints()
         for index, value in enumerate(values):
             trial.add_hint(trial.get_int_var_from_proto_index(index), value)
@@ -53,12 +58,11 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
         solver.parameters.num_workers = 2
         solver.parameters.random_seed = seed + rounds
         code = solver.solve(trial)
+        log.debug("repair round %d: %d free, %s in %.1fs", rounds, len(free), solver.status_name(code), solver.wall_time)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            new = list(solver.response_proto.solution)
-            if sum(new[lit.index] for lit in incs.values()) >= sum(values[lit.index] for lit in incs.values()):
-                values = new
-        # A neighbourhood solved to the end may grow; one that timed out shrinks.
-        size = min(size + 2, 20) if code in (cp_model.OPTIMAL, cp_model.INFEASIBLE) else max(3, size - 1)
+            values = list(solver.response_proto.solution)
+        # Proven impossible: look wider next time; timed out: look narrower.
+        size = min(size + 3, 24) if code == cp_model.INFEASIBLE else max(3, size - 1) if code == cp_model.UNKNOWN else size
     placed = sum(values[lit.index] for lit in incs.values())
     log.info("repair: %d rounds, %d of %d patients placed", rounds, placed, len(incs))
     return values
