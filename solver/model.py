@@ -105,7 +105,13 @@ def solve(
             len(model.xg) + len(model.xs),
             len(model.m.proto.constraints),
         )
-        warm = _warm_start(model, scenario, max(1.0, 0.15 * params.time_limit), 0.7 * params.time_limit)
+        # Time plan: completion of the warm start <= 10%, repair until 55% of the limit, the rest searches.
+        warm = _warm_start(
+            model,
+            scenario,
+            min(5.0, max(0.5, 0.1 * params.time_limit)),
+            start + 0.55 * params.time_limit - time.monotonic(),
+        )
     except Exception as exc:  # defensive: data that slipped past the reader, or a bug
         log.exception("model build failed")
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
@@ -147,7 +153,7 @@ def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seco
         if values is not None and unplaced and complete is None:
             from solver.repair import repair
 
-            values = repair(model, values, time.monotonic() + max(2.0, repair_seconds))
+            values = repair(model, values, time.monotonic() + max(1.0, repair_seconds))
             model.m.clear_hints()
             for i, value in enumerate(values):
                 model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
@@ -199,7 +205,12 @@ def _parameters(solver: cp_model.CpSolver, params: SolveParams, seconds: float) 
 
 def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, findings) -> SolveResult:
     solver = cp_model.CpSolver()
-    _parameters(solver, params, params.time_limit - (time.monotonic() - start))
+    remaining = params.time_limit - (time.monotonic() - start)
+    if remaining < 0.5 and warm.values is not None:
+        values = warm.values
+        relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
+        return _result(model, lambda v: values[v.index], cp_model.FEASIBLE, 0, relay, time.monotonic() - start, False, params, warm, findings)
+    _parameters(solver, params, max(0.5, remaining))
     relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
     done = threading.Event()
     if cancel is not None:

@@ -25,20 +25,22 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
     rng = random.Random(seed)
     by_patient = _patient_vars(model)
     incs = {pid: lit for pid, lit in model.inc.items() if not isinstance(lit, int)}
-    size = 6
+    size = 8
     rounds = 0
+    affinity: dict[str, dict[str, float]] = {}
     while time.monotonic() < deadline - 0.5:
         left = [pid for pid, lit in incs.items() if not values[lit.index]]
         if not left:
             break
         rounds += 1
         target = model.sc.patient_by_id[left[rng.randrange(len(left))]]
-        placed = [p for p in model.sc.patients if p.id != target.id and values[incs[p.id].index]]
-        same_therapist = [p.id for p in placed if p.primary_therapist == target.primary_therapist]
-        same_cohort = [p.id for p in placed if p.cohort == target.cohort]
-        rng.shuffle(same_therapist)
-        rng.shuffle(same_cohort)
-        free = {target.id, *left[:2], *same_therapist[: max(1, size // 3)], *same_cohort[:size]}
+        if target.id not in affinity:
+            affinity[target.id] = _affinity(model, target.id)
+        ranked = sorted(
+            (pid for pid in affinity[target.id] if values[incs[pid].index]),
+            key=lambda pid: -(affinity[target.id][pid] * (0.5 + rng.random())),
+        )
+        free = {target.id, *left[:2], *ranked[:size]}
         trial = model.m.clone()
         for pid, lits in by_patient.items():
             if pid in free:
@@ -66,6 +68,21 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
     placed = sum(values[lit.index] for lit in incs.values())
     log.info("repair: %d rounds, %d of %d patients placed", rounds, placed, len(incs))
     return values
+
+
+def _affinity(model: IopModel, target: str) -> dict[str, float]:
+    """How much each other patient could share sessions or staff with ``target`` (higher: closer)."""
+    score: dict[str, float] = {}
+    for key, patients in model.space.group_patients.items():
+        if target in patients:
+            for pid in patients:
+                if pid != target:
+                    score[pid] = score.get(pid, 0.0) + 1.0
+    primary = model.sc.patient_by_id[target].primary_therapist
+    for p in model.sc.patients:
+        if p.id != target and primary and p.primary_therapist == primary:
+            score[p.id] = score.get(p.id, 0.0) * 1.5 + 5.0
+    return score
 
 
 def fix(model: cp_model.CpModel, index: int, value: int) -> None:
