@@ -43,11 +43,14 @@ def core_explanation(scenario: Scenario, time_limit: float = 30.0) -> list[Findi
     lits = list(model.guards.values())
     infeasible, core = _check(model, lits, _left(deadline, 0.5))
     if not infeasible:
+        if time.monotonic() >= deadline - 0.5:
+            return [Finding("?", (), "The search for a conflict ran out of time: no explanation was found, "
+                            "but no timetable was found either. Try a longer time limit.")]
         return []
     members = [lit for lit in lits if lit.index in core] or lits
     verified = members
     if core and len(members) < len(lits):
-        ok, _ = _check(model, members, _left(deadline, 0.25))
+        ok, _ = _check(model, members, _left(deadline, 0.5))
         verified = members if ok else lits
     members = _shrink(model, verified, deadline)
     minimal = time.monotonic() < deadline
@@ -65,6 +68,9 @@ def _check(model: IopModel, lits: list, seconds: float) -> tuple[bool, set[int]]
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = 1
+    # Measured: presolve dominates each check (about 10 s on 40 patients) while the proof
+    # itself is quick; without it the first proof took 6.5 s and a 4-rule re-check 4.8 s.
+    solver.parameters.cp_model_presolve = False
     code = solver.solve(model.m)
     if code != cp_model.INFEASIBLE:
         return False, set()
@@ -122,7 +128,7 @@ def _sentence(sc: Scenario, model: IopModel, name: str) -> tuple[str, tuple[str,
         p = sc.patient_by_id[subjects[0]]
         lim = p.limits(prog)
         avail = format_availability(p.availability) or "whenever the program is open"
-        return "H1", subjects, f"{patient(p.id)} must attend {_range(lim.min_days, lim.max_days)} days (available {avail})"
+        return "H1", subjects, f"{patient(p.id)} must attend {_range(lim.min_days, lim.max_days)} day(s) a week (available {avail})"
     if rule == "H2":
         p = sc.patient_by_id[subjects[0]]
         lim = p.limits(prog)

@@ -227,7 +227,7 @@ def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, fi
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return _result(model, solver.value, code, solver.best_objective_bound, relay, seconds, cancelled, params, warm, findings)
     if code == cp_model.INFEASIBLE:
-        return SolveResult(SolveStatus.INFEASIBLE, seconds=seconds, message="No timetable satisfies every rule.")
+        return _infeasible(model, params, start, "No timetable satisfies every rule.")
     if code == cp_model.MODEL_INVALID:
         return SolveResult(SolveStatus.INVALID, seconds=seconds, message="The model was rejected by the optimiser.")
     if warm.values is not None:
@@ -247,11 +247,7 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
     proven_partial = raw_bound >= weight  # the bound proves someone must be left out
     if left_out and not params.best_effort:
         if proven_partial:
-            return SolveResult(
-                SolveStatus.INFEASIBLE,
-                seconds=seconds,
-                message=f"No timetable holds every patient: at most {len(model.inc) - int(raw_bound // weight)} of {len(model.inc)} fit.",
-            )
+            return _infeasible(model, params, time.monotonic() - seconds, "No timetable holds every patient.")
         if warm.complete is not None:
             return _fallback_result(model, warm.complete, seconds, cancelled)
         status = SolveStatus.CANCELLED if cancelled else SolveStatus.UNKNOWN
@@ -298,6 +294,24 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
     )
 
 
+def _infeasible(model: IopModel, params: SolveParams, start: float, message: str) -> SolveResult:
+    """An infeasible result, explained in words by a conflicting set of rules (solver/explain.py)."""
+    from solver.explain import core_explanation
+
+    budget = max(5.0, min(30.0, 0.5 * params.time_limit))
+    try:
+        findings = core_explanation(model.sc, budget)
+    except Exception:  # the explanation is an aid; the verdict stands
+        log.exception("explanation failed")
+        findings = []
+    return SolveResult(
+        SolveStatus.INFEASIBLE,
+        seconds=time.monotonic() - start,
+        message=message,
+        explanations=tuple(f.message for f in findings),
+    )
+
+
 def _reason(model: IopModel, pid: str, warm: _Warm, findings) -> str:
     """Why a patient stays on the waitlist, in words."""
     for f in findings:
@@ -329,8 +343,8 @@ def _terms(model: IopModel, value) -> tuple[Term, ...]:
     for code, name in SOFT_GOALS:
         expr = model.terms[name]
         raw = expr if isinstance(expr, int) else value(expr)
-        value = raw / MINUTES_PER_HOUR if name == "balance" else float(raw)
-        out.append(Term(code, name, weights.of(name), value))
+        amount = raw / MINUTES_PER_HOUR if name == "balance" else float(raw)
+        out.append(Term(code, name, weights.of(name), amount))
     return tuple(out)
 
 

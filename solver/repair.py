@@ -63,6 +63,8 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
         log.debug("repair round %d: %d free, %s in %.1fs", rounds, len(free), solver.status_name(code), solver.wall_time)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(solver.response_proto.solution)
+        elif code == cp_model.INFEASIBLE and len(free) >= len(incs):
+            break  # everyone was free and the target still cannot join: no repair exists
         # Proven impossible: look wider next time; timed out: look narrower.
         size = min(size + 3, 24) if code == cp_model.INFEASIBLE else max(3, size - 1) if code == cp_model.UNKNOWN else size
     placed = sum(values[lit.index] for lit in incs.values())

@@ -6,7 +6,7 @@ and each of these conflicts needs two or more of them together. The CP-SAT route
 ``solver.explain.explain`` must find and name them.
 
 All cases share a tiny clinic ("Lakeside IOP (solver corpus)"): Mon-Wed 09:00-13:00,
-a patient's day may be as short as 1 h, three staff, one group room, two offices. They
+a patient's day may be as short as 1 h, four staff, one group room, two offices. They
 stay small (2-5 patients) so CP-SAT proves infeasibility in well under a second.
 
 ``CORPUS[name]()`` returns ``(scenario, expected_rule, expected_subjects)`` like
