@@ -388,7 +388,9 @@ class IopModel:
                     self.add(sum(window) >= started[s - 1] - after, guard)
                 # Redundant: the span is the contact time plus at most one short gap between sessions.
                 y = self.y[p.id, d]
-                span_slots = sum(started[s] - finished[s] for s in range(lo_s, hi_s))
+                # On a day without in-block sessions every slot reads "finished", not started:
+                # the (1 - y) term brings that day's span back to 0.
+                span_slots = sum(started[s] - finished[s] for s in range(lo_s, hi_s)) + (hi_s - lo_s) * (1 - y)
                 contact_slots = sum(o.values())
                 sessions = sum(self._day_sessions(p.id, d)) + self.pin_day_sessions.get((p.id, d), 0)
                 self.add(span_slots <= contact_slots + gap * (sessions - y), guard)

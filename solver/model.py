@@ -77,7 +77,34 @@ def solve(
     on_progress: Callable[[Progress], None] | None = None,
     cancel: threading.Event | None = None,
 ) -> SolveResult:
-    """Build and solve the model; every outcome comes back as a SolveResult, never an exception."""
+    """Build and solve the model; every outcome comes back as a SolveResult, never an exception.
+
+    With a ``cancel`` event the work runs on a helper thread, so a cancel is answered
+    within a second even while an uninterruptible step (the greedy template, presolve)
+    is running: the best timetable found so far is returned, or none yet.
+    """
+    if cancel is None:
+        return _solve(scenario, params, on_progress, None)
+    box: list[SolveResult] = []
+    worker = threading.Thread(
+        target=lambda: box.append(_solve(scenario, params, on_progress, cancel)), daemon=True, name="solve"
+    )
+    began = time.monotonic()
+    worker.start()
+    while worker.is_alive():
+        if cancel.wait(0.05):
+            worker.join(0.8)
+            break
+    if box:
+        return box[0]
+    return SolveResult(
+        SolveStatus.CANCELLED,
+        seconds=time.monotonic() - began,
+        message="Cancelled before a timetable was found.",
+    )
+
+
+def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> SolveResult:
     start = time.monotonic()
     findings = _precheck(scenario)
     if findings and not params.best_effort:
@@ -111,6 +138,7 @@ def solve(
             scenario,
             min(5.0, max(0.5, 0.1 * params.time_limit)),
             start + 0.55 * params.time_limit - time.monotonic(),
+            cancel,
         )
     except Exception as exc:  # defensive: data that slipped past the reader, or a bug
         log.exception("model build failed")
@@ -129,7 +157,7 @@ def _precheck(scenario: Scenario) -> list:
         return []
 
 
-def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float) -> _Warm:
+def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float, cancel=None) -> _Warm:
     """Hint the greedy template (or last week's timetable), completed into a full assignment."""
     complete, unplaced, source = None, {}, scenario.previous
     try:
@@ -153,7 +181,7 @@ def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seco
         if values is not None and unplaced and complete is None:
             from solver.repair import repair
 
-            values = repair(model, values, time.monotonic() + max(1.0, repair_seconds))
+            values = repair(model, values, time.monotonic() + max(1.0, repair_seconds), cancel=cancel)
             model.m.clear_hints()
             for i, value in enumerate(values):
                 model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
@@ -216,7 +244,8 @@ def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, fi
     if cancel is not None:
         threading.Thread(target=_watch, args=(cancel, done, solver), daemon=True, name="solve-cancel").start()
     try:
-        code = solver.solve(model.m, relay)
+        # Cancelled during the warm start: keep what it found, skip the search.
+        code = cp_model.UNKNOWN if cancel is not None and cancel.is_set() else solver.solve(model.m, relay)
     except Exception as exc:  # an OR-Tools failure: report it, never crash the caller
         log.exception("CP-SAT failed")
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The optimiser failed: {exc}")
@@ -330,10 +359,16 @@ def _reason(model: IopModel, pid: str, warm: _Warm, findings) -> str:
 
 
 def _watch(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:
-    """Stop the search within a fraction of a second of a cancel."""
+    """Stop the search within a fraction of a second of a cancel.
+
+    A stop requested before CP-SAT has started its search is lost, so the request is
+    repeated until the search has returned.
+    """
     while not done.is_set():
         if cancel.wait(0.05):
-            solver.stop_search()
+            while not done.is_set():
+                solver.stop_search()
+                done.wait(0.05)
             return
 
 
@@ -344,7 +379,7 @@ def _terms(model: IopModel, value) -> tuple[Term, ...]:
         expr = model.terms[name]
         raw = expr if isinstance(expr, int) else value(expr)
         amount = raw / MINUTES_PER_HOUR if name == "balance" else float(raw)
-        out.append(Term(code, name, weights.of(name), amount))
+        out.append(Term(code, name, round(weights.of(name), 2), amount))
     return tuple(out)
 
 
@@ -354,7 +389,8 @@ def _score(model: IopModel, timetable: Timetable) -> tuple[Term, ...]:
 
     values = soft_terms(model.sc, timetable)
     weights = model.prog.weights
-    return tuple(Term(code, name, weights.of(name), float(values[name])) for code, name in SOFT_GOALS)
+    # Weights are used to two decimals (docs/rules.md), as in the integer objective.
+    return tuple(Term(code, name, round(weights.of(name), 2), float(values[name])) for code, name in SOFT_GOALS)
 
 
 def _fallback_result(model: IopModel, timetable: Timetable, seconds: float, cancelled: bool) -> SolveResult:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 
 from ortools.sat.python import cp_model
@@ -20,7 +21,7 @@ from solver.builder import IopModel
 log = logging.getLogger("solver.repair")
 
 
-def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -> list[int]:
+def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0, cancel=None) -> list[int]:
     """Improve a full assignment until every patient is in, or the deadline passes."""
     rng = random.Random(seed)
     by_patient = _patient_vars(model)
@@ -28,7 +29,7 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
     size = 8
     rounds = 0
     affinity: dict[str, dict[str, float]] = {}
-    while time.monotonic() < deadline - 0.5:
+    while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         left = [pid for pid, lit in incs.items() if not values[lit.index]]
         if not left:
             break
@@ -57,9 +58,14 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
             trial.add_hint(trial.get_int_var_from_proto_index(index), value)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.5, min(4.0, deadline - time.monotonic()))
+        if cancel is not None:
+            watcher = threading.Thread(target=_stop_on, args=(cancel, solver, done := threading.Event()), daemon=True)
+            watcher.start()
         solver.parameters.num_workers = 2
         solver.parameters.random_seed = seed + rounds
         code = solver.solve(trial)
+        if cancel is not None:
+            done.set()
         log.debug("repair round %d: %d free, %s in %.1fs", rounds, len(free), solver.status_name(code), solver.wall_time)
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             values = list(solver.response_proto.solution)
@@ -70,6 +76,16 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0) -
     placed = sum(values[lit.index] for lit in incs.values())
     log.info("repair: %d rounds, %d of %d patients placed", rounds, placed, len(incs))
     return values
+
+
+def _stop_on(cancel, solver, done) -> None:
+    """Stop a repair round when the solve is cancelled."""
+    while not done.is_set():
+        if cancel.wait(0.05):
+            while not done.is_set():
+                solver.stop_search()
+                done.wait(0.05)
+            return
 
 
 def _affinity(model: IopModel, target: str) -> dict[str, float]:
