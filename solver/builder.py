@@ -30,6 +30,8 @@ WEIGHT_SCALE = 100
 MINUTES_PER_HOUR = 60
 OBJECTIVE_SCALE = WEIGHT_SCALE * MINUTES_PER_HOUR
 PROCESS_SKILL = "process"
+# Parallel sessions of one process group at one start, modelled one by one (a safety cap).
+MAX_PROCESS_COPIES = 64
 
 
 @dataclass
@@ -49,6 +51,20 @@ class Occupancy:
 
     def keys(self):
         return set(self.vars) | set(self.fixed)
+
+
+def model_size(space: Space) -> int:
+    """A quick estimate of the model's size (patient and facilitator literals), before building it."""
+    total = sum(len(starts) for starts in space.solo_starts.values())
+    for key in space.group_keys:
+        a = space.scenario.activity_by_id[key.activity]
+        patients, staff = len(space.group_patients[key]), len(space.group_staff[key])
+        if a.skill == PROCESS_SKILL:
+            copies = min(MAX_PROCESS_COPIES, max(1, staff), -(-patients // max(1, a.max_size)) + 1)
+            total += patients * copies * (1 + staff)
+        else:
+            total += patients
+    return total
 
 
 class IopModel:
@@ -174,7 +190,7 @@ class IopModel:
             if a.skill == PROCESS_SKILL:
                 self.copied.add(base)
                 needed = -(-len(sp.group_patients[base]) // max(1, a.max_size)) + 1
-                copies = [replace(base, copy=k) for k in range(min(most, needed))]
+                copies = [replace(base, copy=k) for k in range(min(most, needed, MAX_PROCESS_COPIES))]
                 for key in copies:
                     self._group_key(key, a, 1)
                 for first, second in zip(copies, copies[1:]):
