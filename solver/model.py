@@ -169,11 +169,7 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
             message=f"The clinic is too large for the optimiser; the template fitted {len(scenario.patients) - len(left_out)} "
             f"of {len(scenario.patients)} patients. Use best-effort mode for that timetable with a waitlist.",
         )
-    from scheduler.validate import soft_terms
-
-    values = soft_terms(scenario, greedy.timetable)
-    weights = scenario.program.weights
-    terms = tuple(Term(code, name, round(weights.of(name), 2), float(values[name])) for code, name in SOFT_GOALS)
+    terms = _score_timetable(scenario, greedy.timetable)
     return SolveResult(
         SolveStatus.FEASIBLE,
         timetable=greedy.timetable.numbered(),
@@ -425,11 +421,15 @@ def _terms(model: IopModel, value) -> tuple[Term, ...]:
 
 
 def _score(model: IopModel, timetable: Timetable) -> tuple[Term, ...]:
+    return _score_timetable(model.sc, timetable)
+
+
+def _score_timetable(scenario: Scenario, timetable: Timetable) -> tuple[Term, ...]:
     """Soft-goal values of a timetable, by the one definition the validator implements."""
     from scheduler.validate import soft_terms
 
-    values = soft_terms(model.sc, timetable)
-    weights = model.prog.weights
+    values = soft_terms(scenario, timetable)
+    weights = scenario.program.weights
     # Weights are used to two decimals (docs/rules.md), as in the integer objective.
     return tuple(Term(code, name, round(weights.of(name), 2), float(values[name])) for code, name in SOFT_GOALS)
 
