@@ -18,9 +18,9 @@ P5  harmless variants (BOM, CRLF or CR line ends, ``;`` or tab separators, an Ex
     quoting, padding, blank lines, header case, column order, file-name case, decimal commas)
     read back equal to the original.
 
-What the fuzzing found is pinned by the ``test_finding_*`` tests at the end (``xfail(strict=True)``
-until the reader is fixed) and tolerated, by name and nothing wider, in ``KNOWN``: a case whose
-only problem is a known finding is counted, not failed. The number of cases tried and the
+What the fuzzing found (F1-F5, all fixed) is pinned by the ``test_finding_*`` tests at the end. A
+finding still open would be marked ``xfail(strict=True)`` there and tolerated, by name and nothing
+wider, in ``KNOWN`` (empty today): a case whose only problem is a known finding is counted, not failed. The number of cases tried and the
 findings are printed at the end of the session and written to
 ``<pytest basetemp>/fuzz_reader_summary.json``; docs/reliability.md records a typical run.
 
@@ -71,25 +71,11 @@ SCALE = float(os.environ.get("IOP_FUZZ_SCALE", "1"))  # e.g. 20 for a deeper (ab
 def examples(n: int) -> int:
     return max(1, round(n * SCALE))
 
-# Findings of this fuzzing that are pinned by an xfail(strict=True) test below. A case is allowed to
-# show these (and is counted), never anything else.
-KNOWN = {
-    # F1/F3: whole numbers beyond 32/64 bits and hours that are infinite (400 digits) or too large to
-    # turn into minutes are accepted; the store then fails with a bare OverflowError, the writer
-    # writes 'inf' that the reader refuses, and the solver answers 'invalid'.
-    "number-too-large",
-    # F2: a whole-number cell of 309+ digits (float infinity) crashes the row parser; the safety net
-    # reports "<file>: could not be read (OverflowError: ...)" with no row or column, and every other
-    # error of that file is lost.
-    "safety-net:OverflowError",
-    # F4: a blank line before the header row (or a bare CR, read as a line end, in the first header
-    # cell) makes pandas' C tokenizer see zero columns: "<file>: could not be read (EmptyDataError: No
-    # columns to parse from file)", although docs/formats.md promises blank lines are skipped.
-    "safety-net:EmptyDataError",
-    # F5: the writer spells hours below 1e-4 in exponent notation ('1e-05', number_text uses repr),
-    # which the reader refuses ("'1e-05' is not a number"): such a scenario cannot be re-imported.
-    "writer-exponent",
-}
+# Findings of this fuzzing that are still open, each pinned by an xfail(strict=True) test below. A
+# case is allowed to show these (and is counted), never anything else. F1-F5 (codes
+# "number-too-large", "safety-net:OverflowError", "safety-net:EmptyDataError", "writer-exponent")
+# are fixed; their tests below now pass and guard against a relapse.
+KNOWN: frozenset[str] = frozenset()
 
 
 def record(strategy: str) -> None:
@@ -773,8 +759,8 @@ def test_ten_thousand_patients(base, tmp_path):
 
 # --------------------------------------------------------------------------- findings, pinned
 #
-# Each test below states the contract; it fails today and is marked xfail(strict=True), so fixing
-# the reader turns it into an unexpected pass: then drop the marker and the code from KNOWN.
+# Each test below states the contract a finding broke (F1-F5 in docs/reliability.md). They were
+# xfail(strict=True) until the reader, writer and store were fixed; now they pass and must keep passing.
 
 
 def _folder_with(base: Base, tmp_path: Path, file: str, row: int, column: str, value: str) -> Path:
@@ -787,11 +773,6 @@ def _folder_with(base: Base, tmp_path: Path, file: str, row: int, column: str, v
     return tmp_path
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "F1: reader.parse_count has no upper bound: rooms.csv capacity 10**30 (also max_size, staff_count of an "
-    "activity nobody needs, requirement counts like PROC=99999999999999999999) is accepted, and "
-    "Store.save_scenario then raises a bare OverflowError ('Python int too large to convert to SQLite "
-    "INTEGER') instead of a StoreError"))
 def test_finding_huge_whole_number_is_refused_with_its_cell(base, tmp_path):
     folder = _folder_with(base, tmp_path, "rooms.csv", 2, "capacity", str(10**30))
     with pytest.raises(ScenarioError) as caught:
@@ -799,21 +780,16 @@ def test_finding_huge_whole_number_is_refused_with_its_cell(base, tmp_path):
     assert [(e.file, e.row, e.column) for e in caught.value.errors] == [("rooms.csv", 2, "capacity")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "F1 downstream: an accepted room capacity of 10**30 makes Store.save_scenario raise OverflowError, "
-    "not StoreError (store._guard does not catch it); callers that handle StoreError crash"))
 def test_finding_store_refuses_huge_number_with_a_store_error(base, tmp_path):
-    scenario = read_scenario(_folder_with(base, tmp_path, "rooms.csv", 2, "capacity", str(10**30))).scenario
+    # The reader now refuses such a capacity (above), so the scenario is built directly: the store
+    # must still answer a number it cannot hold with a StoreError, never a bare OverflowError.
+    rooms = (replace(base.scenario.rooms[0], capacity=10**30),) + base.scenario.rooms[1:]
+    scenario = replace(base.scenario, rooms=rooms)
     with Store.open("sqlite://") as store:
         with pytest.raises(StoreError):
             store.save_scenario(scenario)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "F2: a whole-number cell of 309+ digits parses to float infinity and int() raises OverflowError, "
-    "which Cells.get does not catch (only ValueError); the safety net reports 'rooms.csv: could not be "
-    "read (OverflowError: cannot convert float infinity to integer)' with no row, column or value, and "
-    "every other error in that file is lost"))
 def test_finding_400_digit_count_is_reported_with_its_cell(base, tmp_path):
     folder = _folder_with(base, tmp_path, "rooms.csv", 2, "capacity", "9" * 400)
     with pytest.raises(ScenarioError) as caught:
@@ -821,10 +797,6 @@ def test_finding_400_digit_count_is_reported_with_its_cell(base, tmp_path):
     assert [(e.file, e.row, e.column) for e in caught.value.errors] == [("rooms.csv", 2, "capacity")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "F3: parse_number accepts 309+ digits as float infinity (and 1 followed by 308 zeros as 1e308): "
-    "patients.csv max_hours '999...9' is read as inf; the writer then writes 'inf', which the reader "
-    "refuses, and solve() returns status 'invalid' ('cannot convert float infinity to integer')"))
 def test_finding_infinite_hours_are_refused(base, tmp_path):
     folder = _folder_with(base, tmp_path, "patients.csv", 2, "max_hours", "9" * 400)
     with pytest.raises(ScenarioError) as caught:
@@ -832,20 +804,12 @@ def test_finding_infinite_hours_are_refused(base, tmp_path):
     assert [(e.file, e.row, e.column) for e in caught.value.errors] == [("patients.csv", 2, "max_hours")]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "F4: a blank line before the header row makes pandas' C tokenizer (header=None, skip_blank_lines=False) "
-    "infer zero columns; the reader reports 'rooms.csv: could not be read (EmptyDataError: No columns to "
-    "parse from file)' although docs/formats.md says blank lines are skipped and _table_from_frame looks "
-    "for the header after blank rows"))
 def test_finding_blank_line_before_the_header_is_skipped(base, tmp_path):
     for name, data in base.files.items():
         (tmp_path / name).write_bytes(b"\n" + data if name == "rooms.csv" else data)
     assert read_scenario(tmp_path).scenario == base.scenario
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "F5: writer.number_text spells floats below 1e-4 with repr ('1e-05'); reader.parse_number refuses "
-    "exponents, so a scenario with staff max_hours_week 0.00001, once exported, cannot be imported again"))
 def test_finding_small_hours_survive_export_and_import(base, tmp_path):
     scenario = read_scenario(_folder_with(base, tmp_path / "in", "staff.csv", 2, "max_hours_week", "0.00001")).scenario
     write_scenario(scenario, tmp_path / "out")

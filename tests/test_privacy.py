@@ -268,11 +268,6 @@ def test_patient_names_never_reach_the_logs(journey):
     assert leaks == [], [line for line in text.splitlines() if any(n in line for n in leaks)][:5]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "P1: with SQL logging at DEBUG (logging.getLogger('sqlalchemy.engine').setLevel(DEBUG)) SQLAlchemy logs "
-    "every fetched row, e.g. \"Row ('P001', 0, 'Zelda Quixote', 'adult', ...)\"; hide_parameters=True hides "
-    "bind parameters only, so Store.load_scenario puts patient names in the log although docs/privacy.md says "
-    "SQL logging shows no values"))
 def test_patient_names_stay_out_of_debug_sql_logging(tmp_path, caplog):
     caplog.set_level(logging.DEBUG)
     engine_logger = logging.getLogger("sqlalchemy.engine")

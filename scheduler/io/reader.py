@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Callable, TypeVar
 
@@ -87,6 +89,13 @@ _CLOCK_SECONDS = re.compile(r"^(\d{1,2}:\d{2}):00(\.0+)?$")
 _REQUIREMENT = re.compile(r"^\s*(?P<id>[^=\s]+)\s*=\s*(?P<low>\d+)\s*(?:-\s*(?P<high>\d+)\s*)?$")
 _PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _ID_FORBIDDEN = (";", ",", "=")
+
+# Upper bounds of numbers read (F1-F3 in docs/reliability.md): far beyond any clinic, well inside
+# the store's 32-bit integers and the solver's 64-bit arithmetic.
+MAX_COUNT = 10_000  # sizes, capacities, staff counts, days, requirement counts
+MAX_MINUTES = 24 * 60  # durations, slot length, gaps
+MAX_HOURS = 24 * 7  # hour limits (a day's or a week's)
+MAX_WEIGHT = 1_000_000  # soft-goal weights
 
 
 @dataclass(frozen=True)
@@ -210,6 +219,11 @@ def _csv_table(path: Path, label: str, issues: Issues) -> Table | None:
         issues.error(label, None, None, None, "the file is empty; expected a header row")
         return None
     text, separator = _excel_separator_hint(text)
+    # Blank lines before the header are skipped here: pandas would take the first one for a
+    # header-less file of no columns. ``skipped`` keeps the row numbers those of the file.
+    lines = text.split("\n")
+    skipped = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    text = "\n".join(lines[skipped:])
     try:
         frame = pd.read_csv(
             io.StringIO(text), sep=separator or _sniff_delimiter(text), header=None, dtype=str,
@@ -217,14 +231,17 @@ def _csv_table(path: Path, label: str, issues: Issues) -> Table | None:
         )
     except pd.errors.ParserError as exc:
         row, message = _parser_problem(exc)
-        issues.error(label, row, None, None, message)
+        issues.error(label, None if row is None else row + skipped, None, None, message)
         return None
-    return _table_from_frame(frame, label, issues)
+    return _table_from_frame(frame, label, issues, skipped)
 
 
-def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues) -> Table | None:
-    """Turn a header-less frame of text into a Table: header found, checked and lower-cased."""
-    grid = [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
+def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues, skipped: int = 0) -> Table | None:
+    """Turn a header-less frame of text into a Table: header found, checked and lower-cased.
+
+    ``skipped`` blank lines were dropped before the frame's first row (they are counted in row numbers).
+    """
+    grid = [[""]] * skipped + [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
     header_index = next((i for i, cells in enumerate(grid) if any(cells)), None)
     if header_index is None:
         issues.error(label, None, None, None, "the file is empty; expected a header row")
@@ -358,16 +375,16 @@ def _scenario_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
 # --------------------------------------------------------------------------- values
 
 
-def parse_count(text: str, minimum: int = 0) -> int:
-    """``"3"`` (also ``"3.0"`` from Excel) -> 3; at least ``minimum``."""
-    value = parse_number(text, minimum)
+def parse_count(text: str, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
+    """``"3"`` (also ``"3.0"`` from Excel) -> 3; at least ``minimum``, at most ``maximum``."""
+    value = parse_number(text, minimum, maximum)
     if value != int(value):
         raise ValueError(f"'{text}' is not a whole number; expected e.g. 3")
     return int(value)
 
 
-def parse_number(text: str, minimum: float = 0) -> float:
-    """``"3.5"`` or ``"3,5"`` -> 3.5; at least ``minimum``."""
+def parse_number(text: str, minimum: float = 0, maximum: float = MAX_HOURS) -> float:
+    """``"3.5"`` or ``"3,5"`` -> 3.5; finite, at least ``minimum``, at most ``maximum``."""
     if re.fullmatch(r"\d+,\d{3}", text):
         raise ValueError(f"'{text}' is ambiguous (a decimal comma or a thousands separator?); write e.g. 1000 or 1.5")
     normal = text.replace(",", ".") if "." not in text and text.count(",") == 1 else text
@@ -378,7 +395,14 @@ def parse_number(text: str, minimum: float = 0) -> float:
         if minimum == 0:
             raise ValueError(f"'{text}' is negative; expected 0 or more")
         raise ValueError(f"'{text}' is too small; expected {minimum:g} or more")
+    if not math.isfinite(value) or value > maximum:
+        raise ValueError(f"'{_shortened(text)}' is too large; expected at most {maximum:g}")
     return value
+
+
+def _shortened(text: str) -> str:
+    """A long cell cut for a message (the error's value still carries it whole)."""
+    return text if len(text) <= 20 else f"{text[:8]}…{text[-8:]} ({len(text)} characters)"
 
 
 def parse_bool(text: str) -> bool:
@@ -443,8 +467,8 @@ def parse_requirements(text: str) -> tuple[Requirement, ...]:
             hint = " (separate requirements with ';')" if "," in entry else ""
             expected = "expected ACTIVITY=COUNT or ACTIVITY=MIN-MAX, e.g. PROC=3; CBT=2-3"
             raise ValueError(f"'{entry}' is not a requirement{hint}; {expected}")
-        low = int(m.group("low"))
-        high = int(m.group("high")) if m.group("high") is not None else low
+        low = parse_count(m.group("low"))
+        high = parse_count(m.group("high")) if m.group("high") is not None else low
         if low > high:
             raise ValueError(f"'{entry}': the minimum {low} is more than the maximum {high}")
         if any(r.activity_id == m.group("id") for r in out):
@@ -496,7 +520,7 @@ class Cells:
             return default
         try:
             return parse(text)
-        except ValueError as exc:
+        except (ValueError, OverflowError) as exc:
             self.error(column, str(exc))
             return default
 
@@ -598,15 +622,16 @@ class _Settings:
 def _program_from(s: _Settings) -> Program:
     """Program fields from settings; empty or missing keys take the model's defaults."""
     d = Program()
-    weights = {n: s.get(f"weight_{n}", parse_number, d.weights.of(n)) for n in SOFT_GOAL_NAMES}
+    weight, minutes = partial(parse_number, maximum=MAX_WEIGHT), partial(parse_count, maximum=MAX_MINUTES)
+    weights = {n: s.get(f"weight_{n}", weight, d.weights.of(n)) for n in SOFT_GOAL_NAMES}
     return Program(
         name=s.get("name", str, d.name),
         week_start=s.get("week_start", parse_date, d.week_start),
         days=s.get("days", timegrid.parse_days, d.days),
         open=s.get("open", parse_clock, d.open),
         close=s.get("close", parse_clock, d.close),
-        slot_minutes=s.get("slot_minutes", lambda t: parse_count(t, 1), d.slot_minutes),
-        max_gap_minutes=s.get("max_gap_minutes", parse_count, d.max_gap_minutes),
+        slot_minutes=s.get("slot_minutes", lambda t: parse_count(t, 1, MAX_MINUTES), d.slot_minutes),
+        max_gap_minutes=s.get("max_gap_minutes", minutes, d.max_gap_minutes),
         min_days=s.get("min_days", parse_count, d.min_days),
         max_days=s.get("max_days", parse_count, d.max_days),
         min_hours=s.get("min_hours", parse_number, d.min_hours),
@@ -732,7 +757,7 @@ def _activity_sizes(cells: Cells, mode: Mode | None) -> tuple[int, int]:
 
 def _activity_duration(cells: Cells, ctx: _ProgramRead) -> int:
     """A positive number of minutes on the program's slot grid."""
-    minutes = cells.required("duration_min", lambda t: parse_count(t, 1), 0)
+    minutes = cells.required("duration_min", lambda t: parse_count(t, 1, MAX_MINUTES), 0)
     slot = ctx.program.slot_minutes
     if minutes and ctx.ok and minutes % slot:
         cells.error("duration_min", f"{minutes} minutes is not a multiple of slot_minutes ({slot})")

@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from datetime import date
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -123,12 +124,16 @@ def _write_csv(folder: Path, name: str, columns: Sequence[str], rows: Iterable[S
 
 
 def number_text(value: float | int | None) -> str:
-    """3 -> '3', 3.0 -> '3', 3.5 -> '3.5', None -> ''."""
+    """3 -> '3', 3.0 -> '3', 3.5 -> '3.5', 1e-05 -> '0.00001', None -> ''.
+
+    Never in exponent notation, which the reader (and a coordinator) does not take; the digits are
+    those of ``repr``, so the value reads back exactly.
+    """
     if value is None:
         return ""
     if float(value).is_integer():
         return str(int(value))
-    return repr(float(value))
+    return format(Decimal(repr(float(value))), "f")
 
 
 def yes_no(value: bool) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -35,8 +36,30 @@ def sqlite_path(url: URL) -> Path | None:
     return Path(database).expanduser().absolute()
 
 
+class _HideRows(logging.Filter):
+    """Redact the result rows SQLAlchemy logs at DEBUG ("Row ('P001', 0, 'Jane Doe', ...)")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str) and record.msg.startswith("Row "):
+            record.msg, record.args = "Row [values hidden]", ()
+        return True
+
+
+# Filters act only on the logger a record is made on: every engine and connection logs through these.
+SQL_LOGGERS = ("sqlalchemy.engine.Engine", "sqlalchemy.engine.Connection")
+
+
+def hide_logged_rows() -> None:
+    """Make sure no fetched row's values reach the logs, whatever level SQL logging is set to."""
+    for name in SQL_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _HideRows) for f in logger.filters):
+            logger.addFilter(_HideRows())
+
+
 def make_engine(url: URL, busy_timeout: float) -> Engine:
-    """An engine with hidden parameters (no patient data in logs or errors) and, on SQLite, safe pragmas."""
+    """An engine with hidden parameters and rows (no patient data in logs or errors) and, on SQLite, safe pragmas."""
+    hide_logged_rows()
     if url.get_backend_name() != "sqlite":
         return create_engine(url, hide_parameters=True, pool_pre_ping=True)
     # One shared connection for in-memory SQLite: otherwise each thread would see its own empty database.

@@ -319,6 +319,8 @@ def _guard(where: str, action: str) -> Iterator[None]:
         ) from None
     except ValueError as error:  # a value that cannot be stored or read back, e.g. a day index of 9
         raise StoreError(f"Could not {action}: {error}. Nothing was changed.") from error
+    except OverflowError as error:  # the driver's check, e.g. "Python int too large to convert to SQLite INTEGER"
+        raise StoreError(f"Could not {action}: a number is too large to store ({error}). Nothing was changed.") from None
     except exc.DBAPIError as error:
         detail = str(error.orig).lower()
         if "locked" in detail or "busy" in detail:
