@@ -174,3 +174,18 @@ def test_filters_list_every_subject(solve_window, kind):
     combo = solve_window.timetable_view.subject_combo
     solve_window.timetable_view.set_filter(kind)
     assert combo.count() == len(solve_window.document.scenario.rooms) and combo.isEnabled()
+
+
+def test_best_effort_lists_the_waitlist_and_exports_it(qtbot, solve_window, tmp_path):
+    w = solve_window
+    w.solve_panel.best_effort.setChecked(True)
+    outcome = solve_and_wait(qtbot, w)
+    assert outcome.timetable is not None and outcome.violations == ()
+    scenario = w.document.scenario
+    waitlisted = {e.patient_id for e in outcome.result.waitlist}
+    assert all(not outcome.timetable.of_patient(p) for p in waitlisted)
+    assert w.result_panel.waitlist_shown() == bool(waitlisted)
+    assert w.result_panel.waitlist.rowCount() == len(waitlisted)
+    assert w.result_panel.compliance.rowCount() == len(scenario.patients) - len(waitlisted)
+    paths = w.export_timetable(tmp_path / "out")
+    assert ("waitlist.csv" in {p.name for p in paths}) == bool(waitlisted)

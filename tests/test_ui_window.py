@@ -152,3 +152,16 @@ def test_new_and_save_as(window, tmp_path):
     assert window.new_clinic(tmp_path / "empty.db")
     assert window.document.scenario.patients == ()
     assert window.entity_models["patients"].rowCount() == 0
+
+
+def test_dialogs_do_not_block_and_go_away_when_closed(window):
+    window.show_about()
+    window.show_formats()
+    about, formats = window.dialogs[-2:]
+    assert about.isVisible() and formats.isVisible() and not about.isModal()
+    about.accept()
+    assert window.dialogs == [formats]
+    formats.reject()
+    assert window.dialogs == []
+    assert window.ask_export() is None  # no timetable yet: nothing to export
+    assert "solve first" in window.statusBar().currentMessage()

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox, QTabWidget
 
@@ -49,7 +49,6 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(icon("app"))
         self.document = ClinicDocument(self)
         self.undo_stack = QUndoStack(self)
-        warm_up()
         self.runner = SolveRunner(self)
         self.dialogs: list = []  # open non-modal dialogs (kept alive; tests inspect the last one)
         self._solve_started: datetime | None = None
@@ -88,6 +87,7 @@ class MainWindow(QMainWindow):
         self._connect()
         self.resize(1280, 800)
         self._restore_window()
+        QTimer.singleShot(300, warm_up)  # after the window shows; see warm_up
 
     def _connect(self) -> None:
         doc = self.document
@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.runner.finished.connect(self._solve_finished)
         self.runner.failed.connect(self._solve_failed)
         self.solve_panel.savedChosen.connect(self.show_saved_timetable)
+        self.result_panel.bestEffortRequested.connect(self.solve_best_effort)
 
     # -- clinic files ---------------------------------------------------------------------------
 
@@ -238,8 +239,13 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Solving…")
         if self.isVisible():
             self.repaint()
+        warm_up()  # at once if F5 came before the start-up warm-up
         self.runner.start(self.document.scenario, params)
         return True
+
+    def solve_best_effort(self) -> bool:
+        self.solve_panel.best_effort.setChecked(True)
+        return self.solve()
 
     def cancel_solve(self) -> None:
         if self.runner.is_running():
@@ -250,7 +256,7 @@ class MainWindow(QMainWindow):
         headline, _ = status_words(outcome.result)
         name = self._timetable_name() if outcome.timetable is not None else None
         self.document.set_outcome(outcome, save_as=name)
-        self.solve_panel.solving_finished(headline)
+        self.solve_panel.solving_finished(headline, outcome.result)
         self.actions.solve.setEnabled(True)
         self.actions.cancel.setEnabled(False)
         self.tabs.setCurrentWidget(self.timetable_view if outcome.timetable is not None else self.result_panel)
@@ -317,8 +323,15 @@ class MainWindow(QMainWindow):
     # -- dialogs --------------------------------------------------------------------------------
 
     def _keep(self, dialog):
-        self.dialogs = [d for d in self.dialogs if d.isVisible()] + [dialog]
-        dialog.finished.connect(lambda _=None: dialog.deleteLater())
+        """Hold a non-modal dialog until it closes."""
+        self.dialogs.append(dialog)
+
+        def done(_result=None) -> None:
+            if dialog in self.dialogs:
+                self.dialogs.remove(dialog)
+            dialog.deleteLater()
+
+        dialog.finished.connect(done)
         return dialog
 
     def _show_problems(self, title: str, intro: str, problems) -> ProblemsDialog:

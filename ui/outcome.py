@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from scheduler.model import Scenario, Timetable
 from scheduler.validate import patient_compliance, validate
@@ -32,15 +32,26 @@ def review(scenario: Scenario, result: SolveResult, name: str = "") -> SolveOutc
         return SolveOutcome(result, scenario, name=name)
     timetable = result.timetable.numbered()
     if timetable != result.timetable:
-        from dataclasses import replace
-
         result = replace(result, timetable=timetable)
-    violations = tuple(validate(scenario, timetable))
-    compliance = tuple(patient_compliance(scenario, timetable))
+    checked = without_waitlist(scenario, result)
+    violations = tuple(validate(checked, timetable))
+    compliance = tuple(patient_compliance(checked, timetable))
     if violations:
         log.warning("timetable %s breaks %d hard rule(s): %s", name or "(new)", len(violations),
                     sorted({v.rule for v in violations}))
     return SolveOutcome(result, scenario, violations, compliance, name)
+
+
+def without_waitlist(scenario: Scenario, result: SolveResult) -> Scenario:
+    """The scenario as a best-effort timetable answers it: waitlisted patients are not in it.
+
+    The validator checks every patient of the scenario; a patient on the waitlist
+    has no sessions by design, which is not a broken rule but the waitlist itself.
+    """
+    if not result.waitlist:
+        return scenario
+    out = {w.patient_id for w in result.waitlist}
+    return replace(scenario, patients=tuple(p for p in scenario.patients if p.id not in out))
 
 
 def result_from_summary(summary: dict | None, timetable: Timetable | None) -> SolveResult:
@@ -71,6 +82,13 @@ def result_from_summary(summary: dict | None, timetable: Timetable | None) -> So
 
 def status_words(result: SolveResult | None) -> tuple[str, str]:
     """(headline, detail) in a coordinator's words: "Optimal", "Within 2.1% of optimal", ..."""
+    headline, detail = _status_words(result)
+    if result is not None and result.waitlist:
+        detail += f" {len(result.waitlist)} patient(s) are on the waitlist."
+    return headline, detail
+
+
+def _status_words(result: SolveResult | None) -> tuple[str, str]:
     if result is None:
         return "No timetable yet", "Press Solve (F5) to make the optimal timetable for this week."
     has = result.timetable is not None
@@ -80,8 +98,10 @@ def status_words(result: SolveResult | None) -> tuple[str, str]:
         return "Optimal", f"Proven optimal in {seconds}: no timetable scores better."
     if status == SolveStatus.FEASIBLE:
         gap = result.gap
-        head = f"Within {100 * gap:.1f}% of optimal" if gap is not None else "A valid timetable"
-        return head, f"Stopped at the time limit ({seconds}); the bound proves how close it is."
+        if gap is None or gap >= 0.995:
+            return "A valid timetable", (f"Stopped at the time limit ({seconds}) before the bound showed how close to "
+                                         "optimal it is; a longer time limit tightens it.")
+        return f"Within {100 * gap:.1f}% of optimal", f"Stopped at the time limit ({seconds}); the bound proves how close it is."
     if status == SolveStatus.INFEASIBLE:
         return "No timetable exists", "The rules cannot all be met; see why below."
     if status == SolveStatus.CANCELLED:

@@ -1,6 +1,6 @@
 """Regenerate the screenshots in this folder (1280x800) from the demo clinic, solved for real.
 
-    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [--time-limit 30]
+    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [--time-limit 30] [--best-effort]
 
 The demo is loaded into a temporary database; your own clinic file is not touched.
 """
@@ -24,6 +24,7 @@ HERE = Path(__file__).resolve().parent
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--best-effort", action="store_true", help="solve in best-effort mode (timetable + waitlist)")
     args = parser.parse_args(argv)
     app = make_app()
     work = Path(tempfile.mkdtemp(prefix="iop-shots-"))
@@ -34,6 +35,7 @@ def main(argv: list[str]) -> int:
 
     loop = QEventLoop()
     window.runner.finished.connect(lambda _: QTimer.singleShot(300, loop.quit))
+    window.solve_panel.best_effort.setChecked(args.best_effort)
     window.solve(args.time_limit)
     loop.exec()
     outcome = window.document.outcome
@@ -44,6 +46,7 @@ def main(argv: list[str]) -> int:
     def shot(name: str) -> None:
         app.processEvents()
         window.grab().save(str(HERE / name))
+        _shrink(HERE / name)
         print("saved", HERE / name)
 
     view = window.timetable_view
@@ -60,6 +63,17 @@ def main(argv: list[str]) -> int:
     shot("editor.png")
     window.close()
     return 0
+
+
+def _shrink(path: Path) -> None:
+    """A 256-colour palette keeps the PNGs small for the repository (when Pillow is installed)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return
+    with Image.open(path) as image:
+        small = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    small.save(path, optimize=True)
 
 
 if __name__ == "__main__":

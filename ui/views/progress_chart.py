@@ -25,9 +25,11 @@ class ProgressChart(QWidget):
         self.elapsed = 0.0  # the x axis' right end
         self._pixmap: QPixmap | None = None
         self._stale = False
+        self.empty_text = "Objective and bound\nappear here while solving"
 
-    def clear(self, span: float = 0.0) -> None:
+    def clear(self, span: float = 0.0, empty_text: str = "Objective and bound\nappear here while solving") -> None:
         self.points = []
+        self.empty_text = empty_text
         self.elapsed = span
         self._changed()
 
@@ -50,6 +52,10 @@ class ProgressChart(QWidget):
         if abs(seconds - self.elapsed) > 1e-6:
             self.elapsed = seconds
             self._changed()
+
+    def set_empty_text(self, text: str) -> None:
+        self.empty_text = text
+        self._changed()
 
     def _changed(self) -> None:
         self._pixmap = None
@@ -81,7 +87,7 @@ class ProgressChart(QWidget):
         p.drawRect(plot)
         if not self.points:
             p.setPen(palette.MUTED)
-            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "Objective and bound\nappear here while solving")
+            p.drawText(plot, Qt.AlignmentFlag.AlignCenter, self.empty_text)
             p.end()
             return
         xmax = max(self.elapsed, self.points[-1][0], 1.0)

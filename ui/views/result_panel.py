@@ -3,10 +3,10 @@ the validator's violations and, when there is no timetable, the explanations and
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QListWidget, QSizePolicy, QSplitter, QTableView,
-    QVBoxLayout, QWidget,
+    QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QListWidget, QPushButton, QSizePolicy, QSplitter, QTableView,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ui.models.result_models import ComplianceTableModel, StaffLoadTableModel, TermsTableModel, WaitlistTableModel
@@ -22,7 +22,20 @@ def _table(model) -> QTableView:
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setAlternatingRowColors(True)
     view.horizontalHeader().setHighlightSections(False)
+    view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    view.verticalHeader().setDefaultSectionSize(26)
     return view
+
+
+def _page(widget: QWidget, note: QLabel) -> QWidget:
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.setContentsMargins(10, 8, 10, 10)
+    note.setObjectName("muted")
+    note.setWordWrap(True)
+    layout.addWidget(note)
+    layout.addWidget(widget, 1)
+    return page
 
 
 def _section(title: str, widget: QWidget, note: QLabel | None = None) -> QFrame:
@@ -41,6 +54,8 @@ def _section(title: str, widget: QWidget, note: QLabel | None = None) -> QFrame:
 
 
 class ResultPanel(QWidget):
+    bestEffortRequested = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         layout = QVBoxLayout(self)
@@ -102,20 +117,30 @@ class ResultPanel(QWidget):
         self.left_layout = left_layout
         left_layout.addWidget(_section("Soft goals (what the objective is made of)", self.terms_view), 0)
         self.violations_card = _section("Hard rules (checked by the independent validator)", self.violations, self.violations_note)
-        left_layout.addWidget(self.violations_card, 2)
-        self.staff_card = _section("Staff hours this week", self.staff_view)
-        left_layout.addWidget(self.staff_card, 3)
+        left_layout.addWidget(self.violations_card, 0)
         self.explain_card = _section("Why there is no timetable", self.explanations)
-        left_layout.addWidget(self.explain_card, 3)
-        self.waitlist_card = _section("Waitlist (patients left out)", self.waitlist_view)
-        left_layout.addWidget(self.waitlist_card, 2)
+        self.best_effort_button = QPushButton("Solve in best-effort mode (timetable with a waitlist)")
+        self.best_effort_button.setToolTip("Schedule as many patients as the rules allow and list who is left out, and why")
+        self.best_effort_button.clicked.connect(self.bestEffortRequested)
+        self.explain_card.layout().addWidget(self.best_effort_button, 0, Qt.AlignmentFlag.AlignLeft)
+        left_layout.addWidget(self.explain_card, 1)
+        left_layout.addStretch(1)
+
+        # Right: the per-person tables, one tab each.
         self.compliance_note = QLabel()
         self.compliance_note.setObjectName("muted")
-        right = _section("Patient compliance (days, hours per day, hours per week)", self.compliance_view, self.compliance_note)
+        self.compliance_page = _page(self.compliance_view, self.compliance_note)
+        self.staff_page = _page(self.staff_view, QLabel("Scheduled sessions and hours per staff member (S4 balances the therapists')."))
+        self.waitlist_page = _page(self.waitlist_view, QLabel("Patients best-effort mode left out, each with the reason."))
+        self.details = QTabWidget()
+        self.details.setObjectName("details")
+        self.details.addTab(self.compliance_page, "Patient compliance")
+        self.details.addTab(self.staff_page, "Staff hours")
+        self.details.addTab(self.waitlist_page, "Waitlist")
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)
-        splitter.addWidget(right)
+        splitter.addWidget(self.details)
         splitter.setSizes([400, 730])
         splitter.setChildrenCollapsible(False)
         layout.addWidget(splitter, 1)
@@ -156,7 +181,7 @@ class ResultPanel(QWidget):
         days = scenario.program.days if scenario else None
         self.compliance.set_compliance(outcome.compliance if outcome else (), names, days)
         self.staff_load.set_load(scenario, outcome.timetable if outcome else None)
-        self.staff_card.setVisible(bool(outcome and outcome.timetable is not None))
+        self.details.setTabVisible(self.details.indexOf(self.staff_page), bool(outcome and outcome.timetable is not None))
         bad = sum(1 for c in (outcome.compliance if outcome else ()) if not c.ok)
         self.compliance_note.setText(
             "" if outcome is None or not outcome.compliance
@@ -167,8 +192,15 @@ class ResultPanel(QWidget):
         self.explanations.clear()
         self.explanations.addItems(explanations or ([result.message] if result and result.message and not result.timetable else []))
         self.explain_card.setVisible(self.explanations.count() > 0)
+        self.best_effort_button.setVisible(result is not None and result.timetable is None
+                                           and result.status in (SolveStatus.INFEASIBLE, SolveStatus.UNKNOWN))
         self.waitlist.set_rows(result.waitlist if result else ())
-        self.waitlist_card.setVisible(bool(result and result.waitlist))
+        index = self.details.indexOf(self.waitlist_page)
+        self.details.setTabVisible(index, bool(result and result.waitlist))
+        self.details.setTabText(index, f"Waitlist ({len(result.waitlist)})" if result and result.waitlist else "Waitlist")
+
+    def waitlist_shown(self) -> bool:
+        return self.details.isTabVisible(self.details.indexOf(self.waitlist_page))
 
     def _size_compliance_columns(self) -> None:
         """Text columns fit their contents; the day columns share what is left."""
@@ -181,8 +213,7 @@ class ResultPanel(QWidget):
     @staticmethod
     def _fit_height(view: QTableView) -> None:
         """Size a short table to its rows, so the cards below get the room."""
-        view.resizeRowsToContents()
-        rows = sum(view.rowHeight(r) for r in range(view.model().rowCount()))
+        rows = view.verticalHeader().defaultSectionSize() * view.model().rowCount()
         view.setFixedHeight(view.horizontalHeader().sizeHint().height() + rows + 2 * view.frameWidth() + 2)
 
     def _show_violations(self, outcome: SolveOutcome | None) -> None:
@@ -192,15 +223,16 @@ class ResultPanel(QWidget):
             return
         self.violations_card.setVisible(True)
         if not outcome.violations:
-            self.violations_note.setText("None: the timetable keeps every hard rule (H1–H9).")
+            waiting = len(outcome.result.waitlist)
+            self.violations_note.setText(
+                "None: the timetable keeps every hard rule (H1–H9)."
+                + (f" ({waiting} waitlisted patient(s) are not in it.)" if waiting else ""))
             self.violations_note.setProperty("tone", "ok")
             self.violations.setVisible(False)
-            self.left_layout.setStretchFactor(self.violations_card, 0)
         else:
             self.violations_note.setText(f"{len(outcome.violations)} violation(s): this timetable must not be used.")
             self.violations_note.setProperty("tone", "bad")
             self.violations.setVisible(True)
-            self.left_layout.setStretchFactor(self.violations_card, 2)
             self.violations.addItems([f"{v.rule}: {v.message}" for v in outcome.violations])
         self.violations_note.style().unpolish(self.violations_note)
         self.violations_note.style().polish(self.violations_note)

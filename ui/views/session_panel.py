@@ -17,7 +17,7 @@ class SessionPanel(QFrame):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("sidePanel")
-        self.setMinimumWidth(230)
+        self.setMinimumWidth(220)
         self._session: Session | None = None
         self._pinned = False
         layout = QVBoxLayout(self)

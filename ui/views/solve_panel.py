@@ -139,9 +139,11 @@ class SolvePanel(QFrame):
         self.state.setText("Cancelling… keeping the best timetable found")
         self.cancel_button.setEnabled(False)
 
-    def solving_finished(self, headline: str) -> None:
+    def solving_finished(self, headline: str, result=None) -> None:
         self.timer.stop()
         self._tick()
+        if result is not None:
+            self._show_final(result)
         self.chart.flush()
         if self.chart.points:
             self.chart.set_elapsed(max(self.elapsed_seconds, self.chart.points[-1][0]))
@@ -160,6 +162,20 @@ class SolvePanel(QFrame):
         self.gap_label.setText(f"{100 * progress.gap:.1f}%")
         self.state.setText("Solving… improving the timetable")
         self.chart.add_point(progress.seconds, progress.objective, progress.bound, repaint=not self.timer.isActive())
+
+    def _show_final(self, result) -> None:
+        """The result's numbers, and its history when no progress came live (a heuristic answer)."""
+        if not self.chart.points:
+            for p in result.history:
+                self.chart.add_point(p.seconds, p.objective, p.bound, repaint=False)
+        if not self.chart.points:
+            self.chart.set_empty_text("No improving solutions\nwere reported")
+        if result.objective is not None:
+            self.objective_label.setText(f"{result.objective:.2f}")
+        if result.bound is not None:
+            self.bound_label.setText(f"{result.bound:.2f}")
+        if result.gap is not None:
+            self.gap_label.setText(f"{100 * result.gap:.1f}%")
 
     @property
     def elapsed_seconds(self) -> float:

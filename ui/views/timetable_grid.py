@@ -133,7 +133,8 @@ class TimetableGrid(QWidget):
         """A fixed minimum (no Python sizeHint override: layouts never call back into Python)."""
         lanes = max((pl.lanes for items in self._placed.values() for pl in items), default=1)
         opening, closing = self._hours()
-        width = self.AXIS_W + len(self._days) * max(110, lanes * self.MIN_LANE) + 2
+        # Wide enough that each lane keeps a sliver of colour; beyond that, labels elide.
+        width = self.AXIS_W + len(self._days) * max(110, min(lanes * self.MIN_LANE, 126)) + 2
         height = self.HEADER_H + int((closing - opening) * self.MIN_PX_PER_MIN) + 8
         self.setMinimumSize(width, height)
 

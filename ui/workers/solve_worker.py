@@ -9,8 +9,8 @@ best timetable found within a second (status ``cancelled``).
 from __future__ import annotations
 
 import gc
-import importlib
 import logging
+import os
 import sys
 import threading
 import time
@@ -19,26 +19,40 @@ from contextlib import contextmanager
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 import solver
-from scheduler.model import Scenario
+from scheduler.model import Program, Scenario
 from solver.result import SolveParams
 from ui.outcome import SolveOutcome, review
 
 log = logging.getLogger(__name__)
 
 
-def warm_up() -> None:
-    """Import the solver (and OR-Tools) now, on the GUI thread at start-up.
+_warm = threading.Event()
 
-    A first import inside the worker holds the GIL for a few hundred
-    milliseconds (extension modules loading), which would freeze the window
-    at the start of the first solve.
+
+def warm_up() -> None:
+    """Solve an empty clinic once, on the GUI thread, soon after start-up.
+
+    The first solve imports OR-Tools; inside the worker that import holds the
+    GIL for a few hundred milliseconds and would freeze the window at the
+    start of the first real solve. Afterwards this costs nothing.
     """
-    importlib.import_module("solver.model")
+    if not _warm.is_set():
+        solver.solve(Scenario(Program(name="warm-up")), SolveParams(time_limit=1.0, workers=1))
+        _warm.set()
+
+
+def is_warm() -> bool:
+    return _warm.is_set()
+
+
+_gil_lock = threading.Lock()
+_gil_users = 0
+_gil_saved: tuple = ()
 
 
 @contextmanager
 def gui_friendly_gil():
-    """Keep the GUI thread's waits for the GIL short while the worker builds and solves the model.
+    """Keep the GUI thread's waits for the GIL short while a model is built and solved.
 
     * No automatic full (generation 2) garbage collections: building the model
       makes a few hundred thousand Python objects, and each full collection
@@ -47,16 +61,37 @@ def gui_friendly_gil():
     * A short switch interval: every event the GUI thread handles for a Python
       widget needs the GIL; with the default 5 ms interval a repaint could wait
       5 ms per widget. The worker only yields more often while the GUI asks.
+
+    Process-wide settings, so reference-counted: a new solve may start while the
+    previous worker still waits for the solver's helper threads.
     """
-    thresholds = gc.get_threshold()
-    interval = sys.getswitchinterval()
-    gc.set_threshold(thresholds[0], thresholds[1], 1_000_000)
-    sys.setswitchinterval(0.0005)
+    global _gil_users, _gil_saved
+    with _gil_lock:
+        if _gil_users == 0:
+            _gil_saved = (gc.get_threshold(), sys.getswitchinterval())
+            threshold = _gil_saved[0]
+            gc.set_threshold(threshold[0], threshold[1], 1_000_000)
+            sys.setswitchinterval(0.0005)
+        _gil_users += 1
     try:
         yield
     finally:
-        sys.setswitchinterval(interval)
-        gc.set_threshold(*thresholds)
+        with _gil_lock:
+            _gil_users -= 1
+            if _gil_users == 0:
+                gc.set_threshold(*_gil_saved[0])
+                sys.setswitchinterval(_gil_saved[1])
+
+
+def lower_this_thread_priority(nice: int = 4) -> None:
+    """Run the solver (and the CP-SAT threads it starts, which inherit this) a little below
+    the GUI thread, so a busy machine still gives the window its time slices. Linux only:
+    elsewhere the nice value is per process."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+        except OSError:
+            pass
 
 
 class SolveWorker(QObject):
@@ -72,19 +107,22 @@ class SolveWorker(QObject):
 
     @Slot()
     def run(self) -> None:
+        lower_this_thread_priority()
         started = time.monotonic()
         log.info("solve started: %d patients, %d staff, time limit %.0f s",
                  len(self.scenario.patients), len(self.scenario.staff), self.params.time_limit)
+        before = set(threading.enumerate())
         try:
-            self._solve_and_emit(started)
+            with gui_friendly_gil():
+                self._solve_and_emit(started)
+                self._outlive_solver_threads(before)
         finally:
             # End this thread's event loop as soon as run() returns, so wait() never hangs.
             QThread.currentThread().quit()
 
     def _solve_and_emit(self, started: float) -> None:
         try:
-            with gui_friendly_gil():
-                result = solver.solve(self.scenario, self.params, on_progress=self.progress.emit, cancel=self.cancel_event)
+            result = solver.solve(self.scenario, self.params, on_progress=self.progress.emit, cancel=self.cancel_event)
             outcome = review(self.scenario, result)
         except Exception as exc:  # the solver never raises by contract; anything else is a bug to show
             log.exception("solve failed")
@@ -93,13 +131,22 @@ class SolveWorker(QObject):
         log.info("solve finished in %.1f s: %s", time.monotonic() - started, result.headline())
         self.finished.emit(outcome)
 
+    def _outlive_solver_threads(self, before: set) -> None:
+        """After a cancel the solver answers at once, but a helper thread of its own may still
+        finish an uninterruptible step (building the model). The answer is already out; this
+        only keeps the GIL settings in force until that helper is done."""
+        deadline = time.monotonic() + self.params.time_limit + 30
+        for thread in set(threading.enumerate()) - before:
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
+
     def cancel(self) -> None:
         """Thread-safe: called from the GUI thread while ``run`` blocks the worker thread."""
         self.cancel_event.set()
 
 
 class SolveRunner(QObject):
-    """Owns one worker thread at a time; the window talks to this."""
+    """Starts one solve at a time; the window talks to this, never to a thread."""
 
     started = Signal()
     progress = Signal(object)
@@ -110,6 +157,8 @@ class SolveRunner(QObject):
         super().__init__(parent)
         self._thread: QThread | None = None
         self._worker: SolveWorker | None = None
+        # Threads whose answer is in but which still wait for the solver's helpers.
+        self._lingering: dict[QThread, SolveWorker] = {}
 
     @property
     def worker(self) -> SolveWorker | None:
@@ -122,13 +171,14 @@ class SolveRunner(QObject):
         if self._thread is not None:
             return False
         thread = QThread()
-        thread.setObjectName("solve")
+        thread.setObjectName("solve-worker")
         worker = SolveWorker(scenario, params)
         worker.moveToThread(thread)
         thread.started.connect(worker.run)
         worker.progress.connect(self.progress)
         worker.finished.connect(self._on_finished)
         worker.failed.connect(self._on_failed)
+        thread.finished.connect(lambda: self._reap(thread))
         self._thread, self._worker = thread, worker
         thread.start()
         self.started.emit()
@@ -139,27 +189,27 @@ class SolveRunner(QObject):
             self._worker.cancel()
 
     def wait(self, ms: int | None = None) -> bool:
-        """Block until the thread ends (for closing the window); ``ms`` bounds the wait."""
-        thread = self._thread
-        if thread is None:
-            return True
-        return thread.wait() if ms is None else thread.wait(ms)
+        """Block until every worker thread has ended (closing the window, tests); ``ms`` bounds each wait."""
+        threads = ([self._thread] if self._thread is not None else []) + list(self._lingering)
+        return all(t.wait() if ms is None else t.wait(ms) for t in threads)
 
-    def _finish(self) -> None:
-        thread, worker = self._thread, self._worker
+    def _release(self) -> None:
+        if self._thread is not None:
+            self._lingering[self._thread] = self._worker
         self._thread = self._worker = None
-        if thread is not None:
-            thread.quit()
-            thread.wait()
+
+    def _reap(self, thread: QThread) -> None:
+        worker = self._lingering.pop(thread, None)
+        if thread is self._thread:  # ended without an answer (should not happen)
+            worker, self._thread, self._worker = self._worker, None, None
         if worker is not None:
             worker.deleteLater()
-        if thread is not None:
-            thread.deleteLater()
+        thread.deleteLater()
 
     def _on_finished(self, outcome: SolveOutcome) -> None:
-        self._finish()
+        self._release()
         self.finished.emit(outcome)
 
     def _on_failed(self, message: str) -> None:
-        self._finish()
+        self._release()
         self.failed.emit(message)
