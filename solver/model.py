@@ -23,6 +23,7 @@ from ortools.sat.python import cp_model
 from scheduler.model import SOFT_GOALS, Scenario, Timetable
 from solver.builder import MINUTES_PER_HOUR, OBJECTIVE_SCALE, IopModel, model_size
 from solver.extract import extract, hints_from
+from solver.repair import stop_on_cancel
 from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
 
@@ -279,7 +280,7 @@ def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, fi
     relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
     done = threading.Event()
     if cancel is not None:
-        threading.Thread(target=_watch, args=(cancel, done, solver), daemon=True, name="solve-cancel").start()
+        threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="solve-cancel").start()
     try:
         # Cancelled during the warm start: keep what it found, skip the search.
         code = cp_model.UNKNOWN if cancel is not None and cancel.is_set() else solver.solve(model.m, relay)
@@ -393,20 +394,6 @@ def _reason(model: IopModel, pid: str, warm: _Warm, findings) -> str:
         f"patient {pid} could not be fitted alongside the others: their requirements ({needs or 'program hours'}) "
         "found no free places within their availability once the other patients were placed"
     )
-
-
-def _watch(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:
-    """Stop the search within a fraction of a second of a cancel.
-
-    A stop requested before CP-SAT has started its search is lost, so the request is
-    repeated until the search has returned.
-    """
-    while not done.is_set():
-        if cancel.wait(0.05):
-            while not done.is_set():
-                solver.stop_search()
-                done.wait(0.05)
-            return
 
 
 def _terms(model: IopModel, value) -> tuple[Term, ...]:

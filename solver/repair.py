@@ -59,7 +59,7 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0, c
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.5, min(4.0, deadline - time.monotonic()))
         if cancel is not None:
-            watcher = threading.Thread(target=_stop_on, args=(cancel, solver, done := threading.Event()), daemon=True)
+            watcher = threading.Thread(target=stop_on_cancel, args=(cancel, done := threading.Event(), solver), daemon=True)
             watcher.start()
         solver.parameters.num_workers = 2
         solver.parameters.random_seed = seed + rounds
@@ -78,8 +78,12 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0, c
     return values
 
 
-def _stop_on(cancel, solver, done) -> None:
-    """Stop a repair round when the solve is cancelled."""
+def stop_on_cancel(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:
+    """Stop a CP-SAT search within a fraction of a second of a cancel.
+
+    A stop requested before CP-SAT has started its search is lost, so the request is
+    repeated until the search has returned.
+    """
     while not done.is_set():
         if cancel.wait(0.05):
             while not done.is_set():
