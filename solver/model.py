@@ -260,6 +260,10 @@ def _parameters(solver: cp_model.CpSolver, params: SolveParams, seconds: float) 
     p = solver.parameters
     p.max_time_in_seconds = max(0.1, seconds)
     p.num_workers = max(1, params.workers)
+    if p.num_workers == 2:
+        # Measured on the tiny clinic: with 2 workers the default portfolio's one full worker
+        # proves a bound of 4 (gap 83%); the full-LP worker proves 18.7 (gap 19%), same objective.
+        p.subsolvers.append("max_lp")
     p.random_seed = params.seed
     p.relative_gap_limit = params.relative_gap
     p.linearization_level = 2
