@@ -23,7 +23,11 @@ from ortools.sat.python import cp_model
 from scheduler.model import SOFT_GOALS, Scenario, Timetable
 from solver.builder import MINUTES_PER_HOUR, OBJECTIVE_SCALE, IopModel, model_size
 from solver.extract import extract, hints_from
-from solver.repair import stop_on_cancel
+from scheduler.validate import soft_terms
+from solver.explain import core_explanation
+from solver.explain_checks import precheck
+from solver.greedy import greedy_timetable
+from solver.repair import fix, repair, stop_on_cancel
 from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
 
@@ -158,8 +162,6 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
 
 def _template_only(scenario: Scenario, params: SolveParams, start: float, findings) -> SolveResult:
     """Large clinics: the greedy template's timetable, scored like any other, without a bound."""
-    from solver.greedy import greedy_timetable
-
     greedy = greedy_timetable(scenario)
     seconds = time.monotonic() - start
     left_out = dict(greedy.unplaced)
@@ -187,8 +189,6 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
 def _precheck(scenario: Scenario) -> list:
     """Arithmetic impossibilities found before any search (each is a necessary condition)."""
     try:
-        from solver.explain_checks import precheck
-
         return precheck(scenario)
     except Exception:  # the checks are an aid; the search decides
         log.exception("pre-solve checks failed")
@@ -199,8 +199,6 @@ def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seco
     """Hint the greedy template (or last week's timetable), completed into a full assignment."""
     complete, unplaced, source = None, {}, scenario.previous
     try:
-        from solver.greedy import greedy_timetable
-
         greedy = greedy_timetable(scenario)
         unplaced = dict(greedy.unplaced)
         if not unplaced:
@@ -217,8 +215,6 @@ def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seco
                 partial[lit] = 1 if pid in placed and pid not in unplaced else 0
         values = _add_complete_hint(model, partial, seconds)
         if values is not None and unplaced and complete is None:
-            from solver.repair import repair
-
             values = repair(model, values, time.monotonic() + max(1.0, repair_seconds), cancel=cancel)
             model.m.clear_hints()
             for i, value in enumerate(values):
@@ -234,8 +230,6 @@ def _add_complete_hint(model: IopModel, partial: dict, seconds: float) -> list[i
     (days, blocks, facilitators), which it often fails to do; a full assignment is taken
     as a first solution at once. If the partial hint cannot be completed, it is given as is.
     """
-    from solver.repair import fix
-
     trial = model.m.clone()
     for var, value in partial.items():
         fix(trial, var.index, value)
@@ -367,8 +361,6 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
 
 def _infeasible(model: IopModel, params: SolveParams, start: float, message: str) -> SolveResult:
     """An infeasible result, explained in words by a conflicting set of rules (solver/explain.py)."""
-    from solver.explain import core_explanation
-
     budget = max(5.0, min(30.0, 0.5 * params.time_limit))
     try:
         findings = core_explanation(model.sc, budget)
@@ -417,8 +409,6 @@ def _score(model: IopModel, timetable: Timetable) -> tuple[Term, ...]:
 
 def _score_timetable(scenario: Scenario, timetable: Timetable) -> tuple[Term, ...]:
     """Soft-goal values of a timetable, by the one definition the validator implements."""
-    from scheduler.validate import soft_terms
-
     values = soft_terms(scenario, timetable)
     weights = scenario.program.weights
     # Weights are used to two decimals (docs/rules.md), as in the integer objective.
