@@ -511,6 +511,10 @@ class IopModel:
             fixed = self.pin_day_counts.get((pid, aid, d), 0)
             if fixed:
                 self.add(sum(lits) <= 1 - fixed, [])
+            elif self.sc.activity_by_id[aid].in_block and (pid, d) in self.y:
+                # At most one a day, and only on an attended day: the LP then counts the days a
+                # patient needs (PROC=5 means five days), which the spread and preference terms see.
+                self.m.add(sum(lits) <= self.y[pid, d])
             elif len(lits) > 1:
                 self.m.add_at_most_one(lits)
 

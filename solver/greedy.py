@@ -39,6 +39,7 @@ strings (so no dependence on hash seeds).
 from __future__ import annotations
 
 import math
+import time
 from collections import Counter
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -62,6 +63,7 @@ __all__ = ["GreedyResult", "greedy_timetable", "scenario_without"]
 
 # Orders in which a track's patients are taken (see _Greedy._rank), best on generated clinics first.
 _ORDERS = (1, 2, 0, 3)
+SQUEAKY_ROUNDS = 6  # re-fills with the left-out patients booked first
 # Day sets tried per number of days, cheapest first; enough for 5-7 program days.
 _MAX_DAY_SETS = 10
 # Block starts tried per day when a block cannot be completed from the track's start.
@@ -87,27 +89,52 @@ class GreedyResult:
         return tuple(pid for pid, _ in self.unplaced)
 
 
-def greedy_timetable(scenario: Scenario, *, orders: int | None = None) -> GreedyResult:
+def greedy_timetable(scenario: Scenario, *, orders: int | None = None, deadline: float | None = None,
+                     cancel=None) -> GreedyResult:
     """Fill the week the way a coordinator does by hand; see the module docstring.
 
     Small clinics are filled a few times, going down the patient list in different orders, and the
     week that places the most patients (then runs the fewest groups) is kept. How many orders depends
     only on the clinic's size (4 up to 100 patients, 2 up to 250, else 1), so the result is
     deterministic; ``orders`` caps it (1 is fastest).
+
+    Then, while patients are left out, the week is filled again with the left-out patients
+    booked first in their track ("squeaky wheel": a coordinator who ran out of prescriber time
+    for one patient books that patient first next time), accumulating, up to ``SQUEAKY_ROUNDS``
+    times or until ``deadline`` (``time.monotonic()``) or ``cancel`` (an Event). The orders above
+    always all run, so the first fill never depends on the machine's speed.
     """
     n = len(scenario.patients)
     count = 4 if n <= 100 else 2 if n <= 250 else 1
     orders = _ORDERS[: max(1, min(count, orders or count))]
     best = None
-    for variant in orders:
-        result = _Greedy(scenario, variant).run()
+
+    def consider(result: GreedyResult) -> None:
+        nonlocal best
         groups = sum(1 for s in result.timetable.sessions
                      if s.activity_id in scenario.activity_by_id and scenario.activity_by_id[s.activity_id].is_group)
         key = (len(result.unplaced), groups)
         if best is None or key < best[0]:
             best = (key, result)
+
+    def out_of_time() -> bool:
+        return (deadline is not None and time.monotonic() > deadline) or (cancel is not None and cancel.is_set())
+
+    results = []
+    for variant in orders:
+        result = _Greedy(scenario, variant).run()
+        results.append((variant, result))
+        consider(result)
         if not result.unplaced:
             break
+    for variant, result in sorted(results, key=lambda vr: len(vr[1].unplaced))[:2]:
+        first: list[str] = []
+        for _ in range(SQUEAKY_ROUNDS):
+            if not result.unplaced or not best[1].unplaced or out_of_time():
+                break
+            first.extend(pid for pid in result.unplaced_ids if pid not in first)
+            result = _Greedy(scenario, variant, first=first).run()
+            consider(result)
     return best[1]
 
 
@@ -313,8 +340,10 @@ class _Track:
 
 
 class _Greedy:
-    def __init__(self, scenario: Scenario, variant: int = 0) -> None:
+    def __init__(self, scenario: Scenario, variant: int = 0, first=()) -> None:
         self.variant = variant
+        # Patients booked first in their track, in this order (left out by an earlier fill).
+        self.first = {pid: i for i, pid in enumerate(first)}
         self.sc = scenario
         prog = scenario.program
         self.prog = prog
@@ -561,7 +590,8 @@ class _Greedy:
                 first, last = self._on_grid(max(w.start for w in here)), min(w.end for w in here)
                 starts[d] = first if last - first >= cl["need"] else self._on_grid(cl["start"])
             track = _Track((cl["cohort"] != Cohort.ADULT, cl["start"], cl["end"]), starts)
-            group = sorted(cl["members"], key=lambda p: (p.id not in self.pinned_pids,) + self._rank(p))
+            group = sorted(cl["members"], key=lambda p: (p.id not in self.pinned_pids,
+                                                         self.first.get(p.id, len(self.first))) + self._rank(p))
             for p in group:
                 self.track_of[p.id] = track
             self.members[track.key] = group

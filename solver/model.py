@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from ortools.sat.python import cp_model
 
 from scheduler.model import SOFT_GOALS, Scenario, Timetable
+from solver.bound import relaxation_bound
 from solver.builder import MINUTES_PER_HOUR, OBJECTIVE_SCALE, IopModel, model_size
 from solver.extract import extract, hints_from
 from scheduler.validate import soft_terms
@@ -51,6 +52,7 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         self.incs = [v for v in model.inc.values() if not isinstance(v, int)]
         self.history: list[Progress] = []
         self.first_complete: float | None = None
+        self.floor = 0.0  # a bound proven elsewhere (solver/bound.py) for complete timetables
 
     def on_solution_callback(self) -> None:
         left_out = sum(1 - self.value(v) for v in self.incs)
@@ -62,6 +64,8 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
             self.first_complete = seconds
         raw_bound = self.best_objective_bound
         bound = raw_bound / OBJECTIVE_SCALE if raw_bound < weight else None
+        if bound is not None and not left_out:
+            bound = max(bound, self.floor)
         objective = (self.objective_value - weight * left_out) / OBJECTIVE_SCALE
         seen = Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)), seconds=seconds)
         self.history.append(seen)
@@ -124,6 +128,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             message="No timetable exists: " + findings[0].message,
             explanations=tuple(f.message for f in findings),
         )
+    bounder = None
     try:
         space = build_space(scenario)
         if space.pin_problems:
@@ -133,10 +138,13 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
                 message="Pinned sessions break the rules.",
                 explanations=tuple(f"A pinned session cannot be kept: {p}." for p in space.pin_problems),
             )
+        # The day-level relaxation proves a bound on one core while the template and the
+        # repair run on the other (solver/bound.py); it stops at half the time limit.
+        bounder = _Bounder(space, start + 0.5 * params.time_limit, cancel)
         size = model_size(space)
         if size > MAX_MODEL_SIZE:
             log.info("model too large for the time-indexed search (%d > %d): constructive template only", size, MAX_MODEL_SIZE)
-            return _template_only(scenario, params, start, findings)
+            return bounder.apply(_template_only(scenario, params, start, findings, cancel))
         model = IopModel(space, best_effort=True).build()
         build_seconds = time.monotonic() - start
         log.info(
@@ -153,16 +161,83 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             min(5.0, max(0.5, 0.1 * params.time_limit)),
             start + 0.55 * params.time_limit - time.monotonic(),
             cancel,
+            greedy_deadline=start + 0.3 * params.time_limit,
         )
     except Exception as exc:  # defensive: data that slipped past the reader, or a bug
         log.exception("model build failed")
+        if bounder is not None:
+            bounder.stop.set()
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
-    return _search(model, params, on_progress, cancel, start, warm, findings)
+    return bounder.apply(_search(model, params, on_progress, cancel, start, warm, findings, bounder))
 
 
-def _template_only(scenario: Scenario, params: SolveParams, start: float, findings) -> SolveResult:
-    """Large clinics: the greedy template's timetable, scored like any other, without a bound."""
-    greedy = greedy_timetable(scenario)
+class _Bounder:
+    """Runs solver.bound.relaxation_bound on a helper thread; its bound tightens the result's."""
+
+    def __init__(self, space, deadline: float, cancel: threading.Event | None):
+        self.value: float | None = None
+        self.stop = threading.Event()
+        self.relays: list[_ProgressRelay] = []
+        self._cancel = cancel
+        self._thread = threading.Thread(target=self._run, args=(space, deadline), daemon=True, name="solve-bound")
+        self._thread.start()
+
+    def _run(self, space, deadline: float) -> None:
+        seconds = deadline - time.monotonic()
+        if seconds <= 0.2:
+            return
+        # Stopped by the end of the search or by a cancel of the solve.
+        value = relaxation_bound(space, seconds, workers=1, cancel=_AnyOf(self.stop, self._cancel))
+        self.value = value
+        if value is not None:
+            for relay in list(self.relays):
+                relay.floor = value
+
+    def watch(self, relay: _ProgressRelay) -> None:
+        self.relays.append(relay)
+        if self.value is not None:
+            relay.floor = self.value
+
+    def apply(self, result: SolveResult) -> SolveResult:
+        """Stop the relaxation and raise the result's bound to its proven value (complete timetables only)."""
+        self.stop.set()
+        self._thread.join(2.0)
+        value = self.value
+        if value is None or result.timetable is None or result.waitlist or result.objective is None:
+            return result
+        if result.status not in (SolveStatus.FEASIBLE, SolveStatus.CANCELLED):
+            return result
+        bound = min(result.objective, max(result.bound or 0.0, value))
+        status = result.status
+        if status == SolveStatus.FEASIBLE and bound >= result.objective - 1e-9:
+            status = SolveStatus.OPTIMAL
+        log.info("bound %.2f -> %.2f by the day-level relaxation", result.bound or 0.0, bound)
+        return replace(result, bound=bound, status=status)
+
+
+class _AnyOf:
+    """An Event-like view of two events: set when either is (for stop_on_cancel)."""
+
+    def __init__(self, *events):
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.is_set():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.02, left))
+
+
+def _template_only(scenario: Scenario, params: SolveParams, start: float, findings, cancel=None) -> SolveResult:
+    """Large clinics: the greedy template's timetable, scored like any other (bound: the relaxation's)."""
+    greedy = greedy_timetable(scenario, deadline=start + 0.8 * params.time_limit, cancel=cancel)
     seconds = time.monotonic() - start
     left_out = dict(greedy.unplaced)
     if left_out and not params.best_effort:
@@ -195,11 +270,12 @@ def _precheck(scenario: Scenario) -> list:
         return []
 
 
-def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float, cancel=None) -> _Warm:
+def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float, cancel=None,
+                greedy_deadline: float | None = None) -> _Warm:
     """Hint the greedy template (or last week's timetable), completed into a full assignment."""
     complete, unplaced, source = None, {}, scenario.previous
     try:
-        greedy = greedy_timetable(scenario)
+        greedy = greedy_timetable(scenario, deadline=greedy_deadline, cancel=cancel)
         unplaced = dict(greedy.unplaced)
         if not unplaced:
             complete = greedy.timetable
@@ -267,7 +343,7 @@ def _parameters(solver: cp_model.CpSolver, params: SolveParams, seconds: float) 
         solver.log_callback = lambda line: log.info("cp-sat: %s", line)
 
 
-def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, findings) -> SolveResult:
+def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, findings, bounder=None) -> SolveResult:
     solver = cp_model.CpSolver()
     remaining = params.time_limit - (time.monotonic() - start)
     if remaining < 0.5 and warm.values is not None:
@@ -276,6 +352,8 @@ def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, fi
         return _result(model, lambda v: values[v.index], cp_model.FEASIBLE, 0, relay, time.monotonic() - start, False, params, warm, findings)
     _parameters(solver, params, max(0.5, remaining))
     relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
+    if bounder is not None:
+        bounder.watch(relay)
     done = threading.Event()
     if cancel is not None:
         threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="solve-cancel").start()

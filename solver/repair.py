@@ -2,9 +2,10 @@
 
 A left-out patient usually needs a few others to move (a group below its minimum size,
 an office taken at the only hour the therapist is free). Each round frees the left-out
-patients plus a few patients of the same cohort, fixes everyone else exactly as in the
-current assignment, and lets CP-SAT re-solve that small neighbourhood with the same
-lexicographic objective (more patients first). Accepted only when it does not get worse.
+patients plus a few patients who share sessions or the therapist with one of them, fixes
+everyone else (and the staff and rooms of sessions none of the freed patients could
+join) exactly as in the current assignment, and lets CP-SAT maximise the freed patients
+who are in, starting from the current assignment. Accepted only when it does not get worse.
 """
 
 from __future__ import annotations
@@ -48,11 +49,18 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0, c
                 continue
             for index in lits:
                 fix(trial, index, values[index])
-        # Feasibility only: the target and everyone free who was in must be in.
+        # Sessions no freed patient could join keep their staff and rooms: the neighbourhood
+        # is the freed patients and the sessions within their reach, so presolve stays small.
+        for index in _out_of_reach(model, free):
+            fix(trial, index, values[index])
+        # Maximise the freed patients who are in, from the current assignment (a solution from
+        # the first moment): a round that cannot fit the target still keeps what it has.
         trial.clear_objective()
+        freed = [incs[pid] for pid in free if pid in incs]
         for pid in free:
-            if pid == target.id or values[incs[pid].index]:
+            if pid in incs and values[incs[pid].index]:
                 fix(trial, incs[pid].index, 1)
+        trial.maximize(sum(trial.get_bool_var_from_proto_index(lit.index) for lit in freed))
         trial.clear_hints()
         for index, value in enumerate(values):
             trial.add_hint(trial.get_int_var_from_proto_index(index), value)
@@ -67,15 +75,33 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0, c
         if cancel is not None:
             done.set()
         log.debug("repair round %d: %d free, %s in %.1fs", rounds, len(free), solver.status_name(code), solver.wall_time)
+        gained = 0
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            values = list(solver.response_proto.solution)
-        elif code == cp_model.INFEASIBLE and len(free) >= len(incs):
-            break  # everyone was free and the target still cannot join: no repair exists
-        # Proven impossible: look wider next time; timed out: look narrower.
-        size = min(size + 3, 24) if code == cp_model.INFEASIBLE else max(3, size - 1) if code == cp_model.UNKNOWN else size
+            solution = list(solver.response_proto.solution)
+            gained = sum(solution[lit.index] - values[lit.index] for lit in freed)
+            if gained >= 0:
+                values = solution
+        if code == cp_model.OPTIMAL and not gained and len(free) >= len(incs):
+            break  # everyone was free and nobody more fits: no repair exists
+        # Proven to gain nothing: look wider next time; timed out without a gain: look narrower.
+        if not gained:
+            size = min(size + 3, 24) if code == cp_model.OPTIMAL else max(3, size - 1)
     placed = sum(values[lit.index] for lit in incs.values())
     log.info("repair: %d rounds, %d of %d patients placed", rounds, placed, len(incs))
     return values
+
+
+def _out_of_reach(model: IopModel, free: set[str]) -> list[int]:
+    """Proto indices of the session variables (group counts, staff, rooms) no freed patient could use."""
+    reach_groups = {key for key, patients in model.space.group_patients.items() if free.intersection(patients)}
+    reach_solo = {(aid, day, start) for pid in free for _lit, aid, day, start, *_ in model.patient_vars.get(pid, ())}
+    out = [var.index for key, var in model.g.items() if key not in reach_groups and not isinstance(var, int)]
+    for table in (model.sg, model.rg):
+        out.extend(var.index for (_, key), var in table.items() if key not in reach_groups and not isinstance(var, int))
+    for table in (model.ss, model.rs):
+        out.extend(var.index for (_, key), var in table.items()
+                   if (key.activity, key.day, key.start) not in reach_solo and not isinstance(var, int))
+    return out
 
 
 def stop_on_cancel(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:

@@ -53,18 +53,22 @@ def solve_window(qtbot, tmp_path):
     if CLINIC != Path(resources.demo_path()):
         assert w.import_scenario(CLINIC)
     yield w
-    if w.runner.is_running():
-        w.runner.cancel()
-        w.runner.wait()
+    finish_solving(w)
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
     w = make_window(qtbot, tmp_path)
     yield w
-    if w.runner.is_running():
-        w.runner.cancel()
-        w.runner.wait()
+    finish_solving(w)
+
+
+def finish_solving(window: MainWindow) -> None:
+    """Cancel a running solve and wait for every solver thread, including one still ending
+    after a cancel, so that no test's solver competes with the next test's window."""
+    if window.runner.is_running():
+        window.runner.cancel()
+    window.runner.wait()
 
 
 def solve_and_wait(qtbot, window: MainWindow, time_limit: float = SOLVE_LIMIT):

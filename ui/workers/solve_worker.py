@@ -180,6 +180,10 @@ class SolveRunner(QObject):
         worker.failed.connect(self._on_failed)
         thread.finished.connect(lambda: self._reap(thread))
         self._thread, self._worker = thread, worker
+        # Everything alive now (the window, the clinic, the imported libraries) leaves the
+        # collector's view until the solve ends: a full collection that starts while the
+        # worker builds the model then scans only the new objects, not the whole heap.
+        gc.freeze()
         thread.start()
         self.started.emit()
         return True
@@ -205,6 +209,8 @@ class SolveRunner(QObject):
         if worker is not None:
             worker.deleteLater()
         thread.deleteLater()
+        if self._thread is None and not self._lingering:
+            gc.unfreeze()  # back to normal between solves (a later collection may free them)
 
     def _on_finished(self, outcome: SolveOutcome) -> None:
         self._release()
