@@ -33,6 +33,8 @@ from ortools.sat.python import cp_model
 from scheduler.model import HoursBasis, RoomKind, Scenario
 from solver.space import Space, allowed_max
 
+from solver.repair import solve_cancellable
+
 log = logging.getLogger("solver.bound")
 
 WEIGHT_SCALE = 100
@@ -51,15 +53,7 @@ def relaxation_bound(space: Space, seconds: float, workers: int = 1, cancel: thr
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.num_workers = max(1, workers)
-    done = threading.Event()
-    if cancel is not None:
-        from solver.repair import stop_on_cancel
-
-        threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="bound-cancel").start()
-    try:
-        code = solver.solve(model)
-    finally:
-        done.set()
+    code = solve_cancellable(solver, model, cancel)
     if code == cp_model.OPTIMAL:
         value = solver.objective_value
     elif code in (cp_model.FEASIBLE, cp_model.UNKNOWN) and math.isfinite(solver.best_objective_bound):

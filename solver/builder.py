@@ -23,7 +23,8 @@ from dataclasses import dataclass, field, replace
 from ortools.sat.python import cp_model
 
 from scheduler.model import RoomKind, Scenario
-from solver.space import GroupKey, SoloKey, Space
+from scheduler.timegrid import covers
+from solver.space import GroupKey, SoloKey, Space, allowed_max, eligible
 
 # Integer objective = OBJECTIVE_SCALE * sum(weight * value); weights are used to 0.01.
 WEIGHT_SCALE = 100
@@ -91,6 +92,7 @@ class IopModel:
         self.rs: dict[tuple[str, SoloKey], cp_model.IntVar] = {}
         self.y: dict[tuple[str, int], cp_model.IntVar] = {}
         self.inc: dict[str, object] = {}
+        self.joins: dict[int, dict[str, cp_model.IntVar]] = {}  # open session -> patient -> joins it
         # indexes
         self.patient_vars: dict[str, list[tuple[object, str, int, int, int]]] = defaultdict(list)
         self.staff_minutes: dict[str, list[tuple[object, int]]] = defaultdict(list)
@@ -148,6 +150,7 @@ class IopModel:
         self.add_group_variables()
         self.add_solo_variables()
         self.add_pins()
+        self.add_open_sessions()
         self.add_day_variables()
         self.rule_h1_days()
         self.rule_h2_day_hours()
@@ -262,6 +265,42 @@ class IopModel:
         self.patient_occ.add(pid, day, start, length, lit)
         if activity.in_block:
             self.inblock_occ.add(pid, day, start, length, lit)
+
+    def add_open_sessions(self) -> None:
+        """Sessions kept as they are: their staff and room are taken; patients may join a group one."""
+        prog = self.prog
+        for index, open_session in enumerate(self.space.open_sessions):
+            s, taken = open_session.session, open_session.taken
+            a = self.sc.activity_by_id.get(s.activity_id)
+            if a is None:
+                continue
+            t = (s.start - prog.open) // prog.slot_minutes
+            length = self.length(a.id)
+            for sid in s.staff_ids:
+                self.staff_occ.pin(sid, s.day, t, length)
+                self.pin_staff_minutes[sid] += s.minutes
+                self.pin_staff_day[sid, s.day] += s.minutes
+            if s.room_id:
+                self.room_occ.pin(s.room_id, s.day, t, length)
+            if not a.is_group or s.pinned:
+                continue
+            seats = a.max_size
+            room = self.sc.room_by_id.get(s.room_id or "")
+            if room is not None:
+                seats = min(seats, room.capacity)
+            joins = {}
+            for p in self.sc.patients:
+                if open_session.cohort is not None and p.cohort.value != open_session.cohort:
+                    continue  # never adults and adolescents together
+                if not eligible(p, a) or allowed_max(p, a) <= 0 or not covers(p.availability, prog, s.day, s.start, s.end):
+                    continue
+                lit = self.m.new_bool_var(f"join[{p.id},{index}]")
+                joins[p.id] = lit
+                self._link_inclusion(p.id, lit, a.in_block)
+                self._patient_use(p.id, a, s.day, t, lit)
+            self.joins[index] = joins
+            self.add(sum(joins.values()) + taken <= seats, [])
+            self.add(sum(joins.values()) + taken >= a.min_size, [])
 
     def add_pins(self) -> None:
         """Pinned sessions become constants in every sum they touch."""

@@ -27,7 +27,9 @@ from solver.extract import extract, hints_from
 from scheduler.validate import soft_terms
 from solver.explain import core_explanation
 from solver.explain_checks import precheck
-from solver.greedy import greedy_timetable
+from solver.fit import fit
+from solver.greedy import GreedyResult, greedy_timetable
+from solver.polish import polish_staff
 from solver.repair import fix, repair, stop_on_cancel
 from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
@@ -38,6 +40,9 @@ log = logging.getLogger("solver")
 # GiB and minutes to build (measured: ~16M literals, 15 GiB, 156 s at 500 patients);
 # such clinics get the constructive template alone, reported without a bound.
 MAX_MODEL_SIZE = 1_000_000
+
+
+_FALLBACK = "Timetable from the constructive heuristic; the optimiser found no better one in time."
 
 
 class _ProgressRelay(cp_model.CpSolverSolutionCallback):
@@ -67,7 +72,21 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         if bound is not None and not left_out:
             bound = max(bound, self.floor)
         objective = (self.objective_value - weight * left_out) / OBJECTIVE_SCALE
-        seen = Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)), seconds=seconds)
+        self._emit(Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)), seconds=seconds))
+
+    def announce(self, timetable: Timetable, complete: bool, at: float | None = None) -> None:
+        """A timetable found before the search (the template, the repair): it is progress too.
+
+        ``at``: when it was found (seconds since the start), if earlier than now."""
+        if not complete and not self.report_partial:
+            return
+        seconds = time.monotonic() - self.start if at is None else at
+        if complete and self.first_complete is None:
+            self.first_complete = seconds
+        objective = sum(t.cost for t in _score_timetable(self.model.sc, timetable))
+        self._emit(Progress(objective=objective, bound=min(objective, self.floor if complete else 0.0), seconds=seconds))
+
+    def _emit(self, seen: Progress) -> None:
         self.history.append(seen)
         if self.on_progress is not None:
             try:
@@ -144,7 +163,16 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         size = model_size(space)
         if size > MAX_MODEL_SIZE:
             log.info("model too large for the time-indexed search (%d > %d): constructive template only", size, MAX_MODEL_SIZE)
-            return bounder.apply(_template_only(scenario, params, start, findings, cancel))
+            result = _template_only(scenario, params, start, findings, cancel)
+            return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start, 0.0), cancel))
+        # The template first: a coordinator's week (often with everyone) in seconds, before the model exists.
+        # Time plan: template re-fills until 15% of the limit, neighbourhood fit until 50%,
+        # then the whole-week model: completion of its hint <= 10%, repair until 60%, search.
+        greedy = _greedy(scenario, start + 0.15 * params.time_limit, cancel)
+        greedy = _fitted(scenario, greedy, start + 0.5 * params.time_limit, cancel, params.seed)
+        if greedy is not None:
+            greedy = replace(greedy, timetable=polish_staff(scenario, greedy.timetable, _polish_reserve(params), cancel))
+        greedy_at = time.monotonic() - start
         model = IopModel(space, best_effort=True).build()
         build_seconds = time.monotonic() - start
         log.info(
@@ -154,21 +182,52 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             len(model.xg) + len(model.xs),
             len(model.m.proto.constraints),
         )
-        # Time plan: completion of the warm start <= 10%, repair until 55% of the limit, the rest searches.
+        relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
+        bounder.watch(relay)
+        if greedy is not None:
+            relay.announce(greedy.timetable, complete=not greedy.unplaced, at=greedy_at)
         warm = _warm_start(
             model,
             scenario,
             min(5.0, max(0.5, 0.1 * params.time_limit)),
-            start + 0.55 * params.time_limit - time.monotonic(),
+            start + 0.6 * params.time_limit - time.monotonic(),
             cancel,
-            greedy_deadline=start + 0.3 * params.time_limit,
+            greedy=greedy,
+            relay=relay,
         )
     except Exception as exc:  # defensive: data that slipped past the reader, or a bug
         log.exception("model build failed")
         if bounder is not None:
             bounder.stop.set()
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
-    return bounder.apply(_search(model, params, on_progress, cancel, start, warm, findings, bounder))
+    result = _search(model, params, cancel, start, warm, findings, relay)
+    return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start, 0.0), cancel, relay))
+
+
+def _polish_reserve(params: SolveParams) -> float:
+    """Seconds kept at the end of the time limit for the facilitator polish (solver/polish.py)."""
+    return min(10.0, 0.05 * params.time_limit)
+
+
+def _polish_seconds(params: SolveParams, start: float, floor: float) -> float:
+    return max(floor, min(_polish_reserve(params), start + params.time_limit - time.monotonic()))
+
+
+def _polish_result(scenario: Scenario, result: SolveResult, seconds: float, cancel, relay=None) -> SolveResult:
+    """Better facilitators for the result's group sessions, if that scores better (never for a proven optimum)."""
+    if result.timetable is None or result.status == SolveStatus.OPTIMAL or seconds < 0.2:
+        return result
+    if cancel is not None and cancel.is_set():
+        return result
+    polished = polish_staff(scenario, result.timetable, seconds, cancel)
+    if polished is result.timetable:
+        return result
+    terms = _score_timetable(scenario, polished)
+    objective = sum(t.cost for t in terms)
+    if relay is not None:
+        relay.announce(polished, complete=not result.waitlist)
+    bound = None if result.bound is None else min(result.bound, objective)
+    return replace(result, timetable=polished, terms=terms, objective=objective, bound=bound)
 
 
 class _Bounder:
@@ -235,9 +294,18 @@ class _AnyOf:
             time.sleep(min(0.02, left))
 
 
+def _fitted(scenario: Scenario, greedy: GreedyResult | None, deadline: float, cancel, seed: int) -> GreedyResult | None:
+    """The template with the patients it left out fitted in by neighbourhood rounds (solver/fit.py)."""
+    if greedy is None or not greedy.unplaced:
+        return greedy
+    timetable, left = fit(scenario, greedy.timetable, greedy.unplaced_ids, deadline, cancel, seed)
+    return GreedyResult(timetable, tuple((pid, why) for pid, why in greedy.unplaced if pid in left))
+
+
 def _template_only(scenario: Scenario, params: SolveParams, start: float, findings, cancel=None) -> SolveResult:
-    """Large clinics: the greedy template's timetable, scored like any other (bound: the relaxation's)."""
-    greedy = greedy_timetable(scenario, deadline=start + 0.8 * params.time_limit, cancel=cancel)
+    """Large clinics: the template and the neighbourhood fit, scored like any other (bound: the relaxation's)."""
+    greedy = greedy_timetable(scenario, deadline=start + 0.3 * params.time_limit, cancel=cancel)
+    greedy = _fitted(scenario, greedy, start + 0.85 * params.time_limit, cancel, params.seed)
     seconds = time.monotonic() - start
     left_out = dict(greedy.unplaced)
     if left_out and not params.best_effort:
@@ -247,17 +315,15 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
             message=f"The clinic is too large for the optimiser; the template fitted {len(scenario.patients) - len(left_out)} "
             f"of {len(scenario.patients)} patients. Use best-effort mode for that timetable with a waitlist.",
         )
-    terms = _score_timetable(scenario, greedy.timetable)
-    return SolveResult(
-        SolveStatus.FEASIBLE,
-        timetable=greedy.timetable.numbered(),
-        objective=sum(t.cost for t in terms),
-        bound=0.0,
-        seconds=seconds,
-        terms=terms,
-        first_solution_seconds=seconds,
-        message="The clinic is too large for the optimiser: timetable from the constructive template, no bound proven.",
-        waitlist=tuple(WaitlistEntry(pid, reason) for pid, reason in left_out.items()),
+    return _fallback_result(
+        scenario,
+        greedy.timetable,
+        seconds,
+        False,
+        seconds,
+        "The clinic is too large for the time-indexed optimiser: timetable from the constructive template "
+        "(bound from the day-level relaxation).",
+        tuple(WaitlistEntry(pid, reason) for pid, reason in left_out.items()),
     )
 
 
@@ -270,19 +336,28 @@ def _precheck(scenario: Scenario) -> list:
         return []
 
 
-def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float, cancel=None,
-                greedy_deadline: float | None = None) -> _Warm:
-    """Hint the greedy template (or last week's timetable), completed into a full assignment."""
-    complete, unplaced, source = None, {}, scenario.previous
+def _greedy(scenario: Scenario, deadline: float, cancel) -> GreedyResult | None:
     try:
-        greedy = greedy_timetable(scenario, deadline=greedy_deadline, cancel=cancel)
+        return greedy_timetable(scenario, deadline=deadline, cancel=cancel)
+    except Exception:  # the template is a head start only
+        log.exception("greedy template failed")
+        return None
+
+
+def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float, cancel=None,
+                greedy: GreedyResult | None = None, relay: _ProgressRelay | None = None) -> _Warm:
+    """Hint the greedy template (or last week's timetable), completed into a full assignment.
+
+    A timetable holding everyone (the template's, or the repair's) is announced as progress
+    at once: from then on the solve holds a timetable to return, whatever the search does.
+    """
+    complete, unplaced, source = None, {}, scenario.previous
+    if greedy is not None:
         unplaced = dict(greedy.unplaced)
         if not unplaced:
             complete = greedy.timetable
         if source is None or not any(not s.pinned for s in source.sessions):
             source = greedy.timetable
-    except Exception:  # the hint is an optimisation only
-        log.exception("greedy warm start failed")
     if source is not None:
         partial = hints_from(model, source)
         placed = {pid for s in source.sessions for pid in s.patient_ids}
@@ -292,6 +367,8 @@ def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seco
         values = _add_complete_hint(model, partial, seconds)
         if values is not None and unplaced and complete is None:
             values = repair(model, values, time.monotonic() + max(1.0, repair_seconds), cancel=cancel)
+            if relay is not None and all(values[lit.index] for lit in model.inc.values() if not isinstance(lit, int)):
+                relay.announce(extract(model, lambda v: values[v.index]), complete=True)
             model.m.clear_hints()
             for i, value in enumerate(values):
                 model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
@@ -343,17 +420,13 @@ def _parameters(solver: cp_model.CpSolver, params: SolveParams, seconds: float) 
         solver.log_callback = lambda line: log.info("cp-sat: %s", line)
 
 
-def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, findings, bounder=None) -> SolveResult:
+def _search(model: IopModel, params, cancel, start, warm: _Warm, findings, relay: _ProgressRelay) -> SolveResult:
     solver = cp_model.CpSolver()
-    remaining = params.time_limit - (time.monotonic() - start)
+    remaining = params.time_limit - (time.monotonic() - start) - _polish_reserve(params)
     if remaining < 0.5 and warm.values is not None:
         values = warm.values
-        relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
         return _result(model, lambda v: values[v.index], cp_model.FEASIBLE, 0, relay, time.monotonic() - start, False, params, warm, findings)
     _parameters(solver, params, max(0.5, remaining))
-    relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
-    if bounder is not None:
-        bounder.watch(relay)
     done = threading.Event()
     if cancel is not None:
         threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="solve-cancel").start()
@@ -378,7 +451,7 @@ def _search(model: IopModel, params, on_progress, cancel, start, warm: _Warm, fi
         values = warm.values
         return _result(model, lambda v: values[v.index], cp_model.FEASIBLE, 0, relay, seconds, cancelled, params, warm, findings)
     if warm.complete is not None:
-        return _fallback_result(model, warm.complete, seconds, cancelled)
+        return _fallback_result(model.sc, warm.complete, seconds, cancelled, relay.first_complete, _FALLBACK)
     status = SolveStatus.CANCELLED if cancelled else SolveStatus.UNKNOWN
     return SolveResult(status, seconds=seconds, message="No timetable was found within the time limit.")
 
@@ -392,7 +465,7 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
         if proven_partial:
             return _infeasible(model, params, time.monotonic() - seconds, "No timetable holds every patient.")
         if warm.complete is not None:
-            return _fallback_result(model, warm.complete, seconds, cancelled)
+            return _fallback_result(model.sc, warm.complete, seconds, cancelled, relay.first_complete, _FALLBACK)
         status = SolveStatus.CANCELLED if cancelled else SolveStatus.UNKNOWN
         return SolveResult(
             status,
@@ -493,17 +566,18 @@ def _score_timetable(scenario: Scenario, timetable: Timetable) -> tuple[Term, ..
     return tuple(Term(code, name, round(weights.of(name), 2), float(values[name])) for code, name in SOFT_GOALS)
 
 
-def _fallback_result(model: IopModel, timetable: Timetable, seconds: float, cancelled: bool) -> SolveResult:
-    """The search held no full timetable: return the complete greedy one, scored like any other."""
-    terms = _score(model, timetable)
-    objective = sum(t.cost for t in terms)
+def _fallback_result(scenario: Scenario, timetable: Timetable, seconds: float, cancelled: bool,
+                     first: float | None, message: str, waitlist: tuple[WaitlistEntry, ...] = ()) -> SolveResult:
+    """A timetable from the constructive template rather than the search, scored like any other."""
+    terms = _score_timetable(scenario, timetable)
     return SolveResult(
         SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE,
         timetable=timetable.numbered(),
-        objective=objective,
+        objective=sum(t.cost for t in terms),
         bound=0.0,
         seconds=seconds,
         terms=terms,
-        first_solution_seconds=seconds,
-        message="Timetable from the constructive heuristic; the optimiser found no better one in time.",
+        first_solution_seconds=seconds if first is None else first,
+        message=message,
+        waitlist=waitlist,
     )

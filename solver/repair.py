@@ -66,14 +66,9 @@ def repair(model: IopModel, values: list[int], deadline: float, seed: int = 0, c
             trial.add_hint(trial.get_int_var_from_proto_index(index), value)
         solver = cp_model.CpSolver()
         solver.parameters.max_time_in_seconds = max(0.5, min(4.0, deadline - time.monotonic()))
-        if cancel is not None:
-            watcher = threading.Thread(target=stop_on_cancel, args=(cancel, done := threading.Event(), solver), daemon=True)
-            watcher.start()
         solver.parameters.num_workers = 2
         solver.parameters.random_seed = seed + rounds
-        code = solver.solve(trial)
-        if cancel is not None:
-            done.set()
+        code = solve_cancellable(solver, trial, cancel)
         log.debug("repair round %d: %d free, %s in %.1fs", rounds, len(free), solver.status_name(code), solver.wall_time)
         gained = 0
         if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -102,6 +97,17 @@ def _out_of_reach(model: IopModel, free: set[str]) -> list[int]:
         out.extend(var.index for (_, key), var in table.items()
                    if (key.activity, key.day, key.start) not in reach_solo and not isinstance(var, int))
     return out
+
+
+def solve_cancellable(solver: cp_model.CpSolver, model: cp_model.CpModel, cancel) -> int:
+    """``solver.solve(model)``, stopped within a fraction of a second when ``cancel`` (an Event) is set."""
+    done = threading.Event()
+    if cancel is not None:
+        threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="cp-sat-cancel").start()
+    try:
+        return solver.solve(model)
+    finally:
+        done.set()
 
 
 def stop_on_cancel(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:

@@ -41,6 +41,15 @@ class SoloKey:
     start: int
 
 
+@dataclass(frozen=True)
+class OpenSession:
+    """A session kept as it is; ``taken`` seats belong to patients outside the scenario, of ``cohort``."""
+
+    session: Session
+    taken: int
+    cohort: str | None
+
+
 @dataclass
 class Space:
     """Candidate sessions and who could take part in each."""
@@ -56,6 +65,10 @@ class Space:
     solo_rooms: dict[SoloKey, list[str]] = field(default_factory=dict)
     pins: list[Session] = field(default_factory=list)
     pin_problems: list[str] = field(default_factory=list)
+    # Sessions kept as they are (staff, room, time) that the scenario's patients may join
+    # (group ones), each with the number of seats already taken by patients outside the
+    # scenario: used by the neighbourhood fit (solver/fit.py), empty otherwise.
+    open_sessions: list[OpenSession] = field(default_factory=list)
 
     @property
     def program(self):

@@ -1,0 +1,223 @@
+"""Facilitator polish: who leads each group and who sits in which of two parallel groups.
+
+Given any timetable, a small CP-SAT model re-chooses the staff of every unpinned group
+session among the staff who hold the skill, are available then and are free of the
+sessions that stay as they are (individual, family and pinned sessions), within their
+daily and weekly caps, and lets patients swap between parallel unpinned sessions of the
+same activity, day, start and cohort (sizes kept within min_size and the smaller of
+max_size and the room's seats), to minimise continuity (S2: a patient's process groups led
+by more than one facilitator) and balance (S4: the spread of the therapists' hours). No
+patient's times, activities or days change, so S1, S3, S5 and S6 stay as they were, and so
+do the hard rules about patients' days, hours, counts and eligibility; the staff and size
+rules (H3, H4, H5, H8) are constraints of the polish. The template fills groups first-fit and hands the same
+patient's process groups to whoever is free; this typically removes most of S2.
+
+A result is used only when it scores better by ``scheduler.validate.soft_terms``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from scheduler.model import Scenario, Timetable
+from scheduler.timegrid import covers
+from scheduler.validate import objective as scored
+
+from solver.repair import solve_cancellable
+
+log = logging.getLogger("solver.polish")
+
+PROCESS_SKILL = "process"
+WEIGHT_SCALE = 100
+MINUTES_PER_HOUR = 60
+
+
+def polish_staff(scenario: Scenario, timetable: Timetable, seconds: float, cancel: threading.Event | None = None) -> Timetable:
+    """The timetable with better facilitators (and seats) for its group sessions, or the same timetable.
+
+    Two rounds: facilitators only (a small model that large clinics solve fast), then
+    facilitators and seats together from there."""
+    deadline = time.monotonic() + seconds
+    first = _polish(scenario, timetable, 0.4 * seconds, cancel, swaps=False)
+    left = deadline - time.monotonic()
+    if left < 0.2 or (cancel is not None and cancel.is_set()):
+        return first
+    return _polish(scenario, first, left, cancel, swaps=True)
+
+
+def _polish(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swaps: bool) -> Timetable:
+    try:
+        built = _build(scenario, timetable, swaps)
+    except Exception:  # an improvement only; never let it stop a solve
+        log.exception("facilitator polish could not be built")
+        return timetable
+    if built is None:
+        return timetable
+    model, choice, seat, movable = built
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    solver.parameters.num_workers = 2
+    code = solve_cancellable(solver, model, cancel)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        log.info("facilitator polish: %s", solver.status_name(code))
+        return timetable
+    sessions = list(timetable.sessions)
+    for i in movable:
+        staff = tuple(st for st, lit in choice[i].items() if solver.value(lit))
+        patients = tuple(pid for pid, sits in seat[i].items() if isinstance(sits, int) or solver.value(sits))
+        sessions[i] = replace(sessions[i], staff_ids=staff, patient_ids=patients)
+    better = Timetable(tuple(sessions))
+    before, after = scored(scenario, timetable), scored(scenario, better)
+    log.info("facilitator polish: objective %.2f -> %.2f (%s, %.2fs)", before, after, solver.status_name(code), solver.wall_time)
+    return better if after < before - 1e-9 else timetable
+
+
+def _build(scenario: Scenario, timetable: Timetable, swaps: bool):
+    prog = scenario.program
+    acts = scenario.activity_by_id
+    sessions = timetable.sessions
+    movable = [i for i, s in enumerate(sessions)
+               if not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
+    if not movable:
+        return None
+    fixed = [s for i, s in enumerate(sessions) if i not in set(movable)]
+    busy: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    fixed_day: dict[tuple[str, int], int] = defaultdict(int)
+    fixed_week: dict[str, int] = defaultdict(int)
+    for s in fixed:
+        for sid in s.staff_ids:
+            busy[sid, s.day].append((s.start, s.end))
+            fixed_day[sid, s.day] += s.minutes
+            fixed_week[sid] += s.minutes
+
+    m = cp_model.CpModel()
+    choice: dict[int, dict[str, cp_model.IntVar]] = {}
+    for i in movable:
+        s = sessions[i]
+        a = acts[s.activity_id]
+        options = {}
+        for st in scenario.staff:
+            ok = (a.skill in st.skills and covers(st.availability, prog, s.day, s.start, s.end)
+                  and not any(b < s.end and s.start < e for b, e in busy.get((st.id, s.day), ())))
+            if ok:
+                lit = m.new_bool_var(f"leads[{i},{st.id}]")
+                m.add_hint(lit, st.id in s.staff_ids)  # today's facilitators: a solution from the start
+                options[st.id] = lit
+        if len(options) < a.staff_count:
+            return None
+        m.add(sum(options.values()) == a.staff_count)
+        choice[i] = options
+
+    # Patients may swap between parallel sessions of one activity at one start for one cohort:
+    # the same time, activity and eligibility, so only the sizes need watching (H5).
+    rooms = scenario.room_by_id
+    cohort_of = {p.id: p.cohort for p in scenario.patients}
+    classes: dict[tuple, list[int]] = defaultdict(list)
+    for i in movable:
+        s = sessions[i]
+        cohorts = {cohort_of.get(pid) for pid in s.patient_ids}
+        if len(cohorts) == 1 and None not in cohorts:
+            classes[s.activity_id, s.day, s.start, s.end, next(iter(cohorts))].append(i)
+    seat: dict[int, dict[str, object]] = {i: {pid: 1 for pid in sessions[i].patient_ids} for i in movable}
+    for members in classes.values():
+        if len(members) < 2 or not swaps:
+            continue
+        a = acts[sessions[members[0]].activity_id]
+        patients = [pid for i in members for pid in sessions[i].patient_ids]
+        for i in members:
+            seat[i] = {}
+            for pid in patients:
+                lit = m.new_bool_var(f"seat[{i},{pid}]")
+                m.add_hint(lit, pid in sessions[i].patient_ids)
+                seat[i][pid] = lit
+        for pid in patients:
+            m.add_exactly_one(seat[i][pid] for i in members)
+        for i in members:
+            room = rooms.get(sessions[i].room_id or "")
+            most = min(a.max_size, room.capacity) if room is not None else a.max_size
+            size = sum(seat[i].values())
+            m.add(size >= a.min_size)
+            m.add(size <= most)
+
+    # H4: a facilitator leads one session at a time (cliques at each session's start).
+    by_staff_day: dict[tuple[str, int], list[int]] = defaultdict(list)
+    for i in movable:
+        for sid in choice[i]:
+            by_staff_day[sid, sessions[i].day].append(i)
+    for (sid, _d), items in by_staff_day.items():
+        for i in items:
+            t = sessions[i].start
+            clique = [choice[j][sid] for j in items if sessions[j].start <= t < sessions[j].end]
+            if len(clique) > 1:
+                m.add_at_most_one(clique)
+
+    # H8: daily and weekly caps.
+    for st in scenario.staff:
+        week = []
+        for d in prog.days:
+            uses = [choice[i][st.id] * sessions[i].minutes for i in by_staff_day.get((st.id, d), ())]
+            week.extend(uses)
+            if st.max_hours_day is not None and uses:
+                m.add(sum(uses) + fixed_day[st.id, d] <= round(st.max_hours_day * 60))
+        if st.max_hours_week is not None and week:
+            m.add(sum(week) + fixed_week[st.id] <= round(st.max_hours_week * 60))
+
+    # S2: per patient and process activity, facilitators beyond the session's staff_count.
+    leads: dict[tuple[str, str], dict[str, list]] = defaultdict(lambda: defaultdict(list))
+    for s in fixed:
+        a = acts.get(s.activity_id)
+        if a is not None and a.is_group and a.skill == PROCESS_SKILL:
+            for pid in s.patient_ids:
+                for sid in s.staff_ids:
+                    leads[pid, a.id][sid].append(1)
+    for i in movable:
+        s = sessions[i]
+        a = acts[s.activity_id]
+        if a.skill != PROCESS_SKILL:
+            continue
+        for pid, sits in seat[i].items():
+            for sid, lit in choice[i].items():
+                leads[pid, a.id][sid].append(lit if isinstance(sits, int) else (lit, sits))
+    continuity = []
+    for (pid, aid), staff in leads.items():
+        if len(staff) <= acts[aid].staff_count:
+            continue
+        flags = []
+        for sid, uses in staff.items():
+            if any(isinstance(u, int) for u in uses):
+                flags.append(1)
+                continue
+            flag = m.new_bool_var(f"led[{pid},{aid},{sid}]")
+            for use in uses:
+                if isinstance(use, tuple):  # leads that session and the patient sits in it
+                    m.add_bool_or([flag, use[0].Not(), use[1].Not()])
+                else:
+                    m.add_implication(use, flag)
+            flags.append(flag)
+        extra = m.new_int_var(0, len(flags), f"extra[{pid},{aid}]")
+        m.add(extra >= sum(flags) - acts[aid].staff_count)
+        continuity.append(extra)
+
+    # S4: (max - min) minutes over the primary therapists.
+    therapists = sorted({p.primary_therapist for p in scenario.patients if p.primary_therapist in scenario.staff_by_id})
+    balance = 0
+    if len(therapists) >= 2:
+        cap = 7 * 24 * 60
+        hi, lo = m.new_int_var(0, cap, "hi"), m.new_int_var(0, cap, "lo")
+        for sid in therapists:
+            load = fixed_week[sid] + sum(choice[i][sid] * sessions[i].minutes
+                                         for d in prog.days for i in by_staff_day.get((sid, d), ()))
+            m.add(hi >= load)
+            m.add(lo <= load)
+        balance = hi - lo
+    w = prog.weights
+    w2 = round(w.of("continuity") * WEIGHT_SCALE)
+    w4 = round(w.of("balance") * WEIGHT_SCALE)
+    m.minimize(w2 * MINUTES_PER_HOUR * sum(continuity) + w4 * balance)
+    return m, choice, seat, movable

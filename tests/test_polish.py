@@ -1,0 +1,63 @@
+"""The facilitator polish (solver/polish.py): better S2/S4, nothing else about a patient's week changes."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+import pytest
+
+from scheduler.generate import generate_clinic
+from scheduler.model import Timetable
+from scheduler.validate import objective, soft_terms, validate
+from solver.greedy import greedy_timetable
+from solver.polish import polish_staff
+
+UNCHANGED = ("preferences", "stability", "efficiency", "spread")
+
+
+def patient_weeks(timetable: Timetable) -> Counter:
+    """Each patient's (activity, day, start, end) sessions: what the polish must never change."""
+    return Counter((pid, s.activity_id, s.day, s.start, s.end) for s in timetable.sessions for pid in s.patient_ids)
+
+
+@pytest.mark.parametrize("n,seed", [(40, 0), (40, 1), (120, 0)])
+def test_the_polish_keeps_every_rule_and_every_patient_week(n, seed):
+    scenario = generate_clinic(n, seed).scenario
+    greedy = greedy_timetable(scenario, orders=1)
+    before = greedy.timetable
+    after = polish_staff(scenario, before, 6)
+    # Patients the template left out are the validator's only complaint, before and after.
+    assert sorted(map(str, validate(scenario, after))) == sorted(map(str, validate(scenario, before)))
+    assert patient_weeks(after) == patient_weeks(before)
+    assert [(s.activity_id, s.day, s.start, s.room_id) for s in after.sessions] == [
+        (s.activity_id, s.day, s.start, s.room_id) for s in before.sessions]
+    terms_before, terms_after = soft_terms(scenario, before), soft_terms(scenario, after)
+    assert all(terms_after[name] == terms_before[name] for name in UNCHANGED)
+    assert objective(scenario, after) <= objective(scenario, before)
+
+
+def test_the_polish_removes_continuity_the_template_leaves():
+    scenario = generate_clinic(40, 0).scenario
+    before = greedy_timetable(scenario, orders=1).timetable
+    after = polish_staff(scenario, before, 10)
+    assert soft_terms(scenario, before)["continuity"] > 0
+    assert soft_terms(scenario, after)["continuity"] < soft_terms(scenario, before)["continuity"]
+    assert objective(scenario, after) < objective(scenario, before)
+
+
+def test_a_complete_witness_stays_valid():
+    clinic = generate_clinic(20, 2)
+    assert validate(clinic.scenario, clinic.witness) == []
+    after = polish_staff(clinic.scenario, clinic.witness, 5)
+    assert validate(clinic.scenario, after) == []
+    assert objective(clinic.scenario, after) <= objective(clinic.scenario, clinic.witness)
+
+
+def test_pinned_sessions_are_never_touched():
+    clinic = generate_clinic(40, 0)
+    scenario = clinic.scenario
+    before = greedy_timetable(scenario, orders=1).timetable
+    pinned = Timetable(tuple(replace(s, pinned=True) if scenario.activity_by_id[s.activity_id].is_group else s
+                             for s in before.sessions))
+    assert polish_staff(scenario, pinned, 5) is pinned  # nothing left to move
