@@ -31,7 +31,7 @@ from solver.builder import IopModel
 from solver.extract import extract, hints_from
 from solver.space import OpenSession, build_space
 
-from solver.repair import solve_cancellable
+from solver.repair import fix, solve_cancellable
 
 log = logging.getLogger("solver.fit")
 
@@ -124,6 +124,19 @@ def _neighbourhood(scenario: Scenario, timetable: Timetable, target: str, left: 
     return {target, *others[:2], *ranked[:size]}
 
 
+def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[int] | None:
+    trial = model.m.clone()
+    for var, value in partial.items():
+        fix(trial, var.index, value)
+    trial.clear_objective()
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    solver.parameters.num_workers = 1
+    if solve_cancellable(solver, trial, cancel) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return list(solver.response_proto.solution)
+    return None
+
+
 def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: float, cancel, seed: int):
     """Re-solve the freed patients around the rest of the timetable: (merged timetable, placed) or None."""
     if seconds < 0.3:
@@ -147,15 +160,23 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
     # ends as soon as every freed patient is in.
     model.m.clear_objective()
     model.m.maximize(sum(lit for lit in model.inc.values() if not isinstance(lit, int)))
-    for var, value in hints_from(model, Timetable(tuple(dissolved))).items():
-        model.m.add_hint(var, value)
+    # The current placement of the freed patients, completed into a full assignment (the
+    # derived variables by a quick solve with it fixed): the search starts from a solution.
+    partial = hints_from(model, Timetable(tuple(dissolved)))
     placed_before = {pid for s in timetable.sessions for pid in s.patient_ids if pid in free}
     for pid, lit in model.inc.items():
         if not isinstance(lit, int):
-            model.m.add_hint(lit, pid in placed_before)
+            partial[lit] = int(pid in placed_before)
     for index, joins in model.joins.items():
         for pid, lit in joins.items():
-            model.m.add_hint(lit, pid in joined_before.get(index, ()))
+            partial[lit] = int(pid in joined_before.get(index, ()))
+    values = _completed(model, partial, min(1.0, seconds / 4), cancel)
+    if values is not None:
+        for i, value in enumerate(values):
+            model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
+    else:
+        for var, value in partial.items():
+            model.m.add_hint(var, value)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = 2

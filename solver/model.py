@@ -38,8 +38,13 @@ log = logging.getLogger("solver")
 
 # Above this estimated size (solver.builder.model_size) the CP-SAT model would need many
 # GiB and minutes to build (measured: ~16M literals, 15 GiB, 156 s at 500 patients);
-# such clinics get the constructive template alone, reported without a bound.
+# such clinics get the template, the neighbourhood fit and the polish, without the
+# whole-week model.
 MAX_MODEL_SIZE = 1_000_000
+# The whole-week model is also skipped when the time limit is too short for it to pay:
+# measured on 2 cores, its build and presolve take ~15 s at 42k (40 patients), ~45 s at
+# 375k (120 patients), and the fit does better in that time. Size allowed per second of limit.
+MODEL_SIZE_PER_SECOND = 2_000
 
 
 _FALLBACK = "Timetable from the constructive heuristic; the optimiser found no better one in time."
@@ -161,9 +166,10 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         # repair run on the other (solver/bound.py); it stops at half the time limit.
         bounder = _Bounder(space, start + 0.5 * params.time_limit, cancel)
         size = model_size(space)
-        if size > MAX_MODEL_SIZE:
-            log.info("model too large for the time-indexed search (%d > %d): constructive template only", size, MAX_MODEL_SIZE)
-            result = _template_only(scenario, params, start, findings, cancel)
+        allowed = min(MAX_MODEL_SIZE, MODEL_SIZE_PER_SECOND * params.time_limit)
+        if size > allowed:
+            log.info("whole-week model too large for the time limit (%d > %d): template, fit and polish", size, allowed)
+            result = _template_only(scenario, params, start, findings, cancel, on_progress)
             return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start, 0.0), cancel))
         # The template first: a coordinator's week (often with everyone) in seconds, before the model exists.
         # Time plan: template re-fills until 15% of the limit, neighbourhood fit until 50%,
@@ -302,27 +308,35 @@ def _fitted(scenario: Scenario, greedy: GreedyResult | None, deadline: float, ca
     return GreedyResult(timetable, tuple((pid, why) for pid, why in greedy.unplaced if pid in left))
 
 
-def _template_only(scenario: Scenario, params: SolveParams, start: float, findings, cancel=None) -> SolveResult:
+def _template_only(scenario: Scenario, params: SolveParams, start: float, findings, cancel=None,
+                   on_progress=None) -> SolveResult:
     """Large clinics: the template and the neighbourhood fit, scored like any other (bound: the relaxation's)."""
-    greedy = greedy_timetable(scenario, deadline=start + 0.3 * params.time_limit, cancel=cancel)
+    greedy = greedy_timetable(scenario, deadline=start + 0.15 * params.time_limit, cancel=cancel)
     greedy = _fitted(scenario, greedy, start + 0.85 * params.time_limit, cancel, params.seed)
     seconds = time.monotonic() - start
     left_out = dict(greedy.unplaced)
     if left_out and not params.best_effort:
         return SolveResult(
-            SolveStatus.UNKNOWN,
+            SolveStatus.CANCELLED if cancel is not None and cancel.is_set() else SolveStatus.UNKNOWN,
             seconds=seconds,
-            message=f"The clinic is too large for the optimiser; the template fitted {len(scenario.patients) - len(left_out)} "
-            f"of {len(scenario.patients)} patients. Use best-effort mode for that timetable with a waitlist.",
+            message=f"Within the time limit the template and the fit placed {len(scenario.patients) - len(left_out)} "
+            f"of {len(scenario.patients)} patients; try a longer time limit, or best-effort mode for that timetable "
+            "with a waitlist.",
         )
+    if on_progress is not None:
+        objective = sum(t.cost for t in _score_timetable(scenario, greedy.timetable))
+        try:
+            on_progress(Progress(objective=objective, bound=0.0, seconds=seconds))
+        except Exception:  # a listener's bug must not stop the solve
+            log.exception("progress listener failed")
     return _fallback_result(
         scenario,
         greedy.timetable,
         seconds,
         False,
         seconds,
-        "The clinic is too large for the time-indexed optimiser: timetable from the constructive template "
-        "(bound from the day-level relaxation).",
+        "Timetable from the template, the neighbourhood fit and the polish (the whole-week model is too "
+        "large for this time limit); the bound is the day-level relaxation's.",
         tuple(WaitlistEntry(pid, reason) for pid, reason in left_out.items()),
     )
 
