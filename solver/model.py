@@ -170,7 +170,9 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         if size > allowed:
             log.info("whole-week model too large for the time limit (%d > %d): template, fit and polish", size, allowed)
             result = _template_only(scenario, params, start, findings, cancel, on_progress)
-            return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start, 0.0), cancel))
+            # No whole-week search follows: the polish has the rest of the time limit.
+            polish = start + 0.95 * params.time_limit - time.monotonic()
+            return bounder.apply(_polish_result(scenario, result, polish, cancel, start=start))
         # The template first: a coordinator's week (often with everyone) in seconds, before the model exists.
         # Time plan: template re-fills until 15% of the limit, neighbourhood fit until 50%,
         # then the whole-week model: completion of its hint <= 10%, repair until 60%, search.
@@ -207,7 +209,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             bounder.stop.set()
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
     result = _search(model, params, cancel, start, warm, findings, relay)
-    return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start, 0.0), cancel, relay))
+    return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start, 0.0), cancel, relay, start))
 
 
 def _polish_reserve(params: SolveParams) -> float:
@@ -219,7 +221,8 @@ def _polish_seconds(params: SolveParams, start: float, floor: float) -> float:
     return max(floor, min(_polish_reserve(params), start + params.time_limit - time.monotonic()))
 
 
-def _polish_result(scenario: Scenario, result: SolveResult, seconds: float, cancel, relay=None) -> SolveResult:
+def _polish_result(scenario: Scenario, result: SolveResult, seconds: float, cancel, relay=None,
+                   start: float | None = None) -> SolveResult:
     """Better facilitators for the result's group sessions, if that scores better (never for a proven optimum)."""
     if result.timetable is None or result.status == SolveStatus.OPTIMAL or seconds < 0.2:
         return result
@@ -233,7 +236,8 @@ def _polish_result(scenario: Scenario, result: SolveResult, seconds: float, canc
     if relay is not None:
         relay.announce(polished, complete=not result.waitlist)
     bound = None if result.bound is None else min(result.bound, objective)
-    return replace(result, timetable=polished, terms=terms, objective=objective, bound=bound)
+    wall = result.seconds if start is None else time.monotonic() - start
+    return replace(result, timetable=polished, terms=terms, objective=objective, bound=bound, seconds=wall)
 
 
 class _Bounder:
