@@ -30,7 +30,7 @@ from solver.explain_checks import precheck
 from solver.fit import fit
 from solver.greedy import GreedyResult, greedy_timetable
 from solver.polish import polish_staff
-from solver.repair import fix, repair, stop_on_cancel
+from solver.repair import fix, repair, solve_cancellable
 from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
 
@@ -408,7 +408,7 @@ def _add_complete_hint(model: IopModel, partial: dict, seconds: float) -> list[i
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = 1
-    code = solver.solve(trial)
+    code = solve_cancellable(solver, trial, None)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         values = list(solver.response_proto.solution)
         for i, value in enumerate(values):
@@ -445,17 +445,12 @@ def _search(model: IopModel, params, cancel, start, warm: _Warm, findings, relay
         values = warm.values
         return _result(model, lambda v: values[v.index], cp_model.FEASIBLE, 0, relay, time.monotonic() - start, False, params, warm, findings)
     _parameters(solver, params, max(0.5, remaining))
-    done = threading.Event()
-    if cancel is not None:
-        threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="solve-cancel").start()
     try:
         # Cancelled during the warm start: keep what it found, skip the search.
-        code = cp_model.UNKNOWN if cancel is not None and cancel.is_set() else solver.solve(model.m, relay)
+        code = cp_model.UNKNOWN if cancel is not None and cancel.is_set() else solve_cancellable(solver, model.m, cancel, relay)
     except Exception as exc:  # an OR-Tools failure: report it, never crash the caller
         log.exception("CP-SAT failed")
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The optimiser failed: {exc}")
-    finally:
-        done.set()
     seconds = time.monotonic() - start
     cancelled = cancel is not None and cancel.is_set()
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):

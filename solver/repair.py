@@ -10,6 +10,7 @@ who are in, starting from the current assignment. Accepted only when it does not
 
 from __future__ import annotations
 
+import atexit
 import logging
 import random
 import threading
@@ -99,15 +100,35 @@ def _out_of_reach(model: IopModel, free: set[str]) -> list[int]:
     return out
 
 
-def solve_cancellable(solver: cp_model.CpSolver, model: cp_model.CpModel, cancel) -> int:
+# Set when the interpreter exits: a CP-SAT search still running on a helper thread then
+# (after a cancelled solve returned) is stopped and awaited, instead of being torn down
+# mid-search (which aborts the process: "terminate called without an active exception").
+_SHUTDOWN = threading.Event()
+_active = 0
+_active_lock = threading.Condition()
+
+
+def solve_cancellable(solver: cp_model.CpSolver, model: cp_model.CpModel, cancel, callback=None) -> int:
     """``solver.solve(model)``, stopped within a fraction of a second when ``cancel`` (an Event) is set."""
+    global _active
     done = threading.Event()
-    if cancel is not None:
-        threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="cp-sat-cancel").start()
+    threading.Thread(target=stop_on_cancel, args=(cancel, done, solver), daemon=True, name="cp-sat-cancel").start()
+    with _active_lock:
+        _active += 1
     try:
-        return solver.solve(model)
+        return solver.solve(model, callback) if callback is not None else solver.solve(model)
     finally:
         done.set()
+        with _active_lock:
+            _active -= 1
+            _active_lock.notify_all()
+
+
+@atexit.register
+def _stop_searches_at_exit() -> None:
+    _SHUTDOWN.set()
+    with _active_lock:
+        _active_lock.wait_for(lambda: _active == 0, timeout=5.0)
 
 
 def stop_on_cancel(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:
@@ -117,7 +138,7 @@ def stop_on_cancel(cancel: threading.Event, done: threading.Event, solver: cp_mo
     repeated until the search has returned.
     """
     while not done.is_set():
-        if cancel.wait(0.05):
+        if (cancel.wait(0.05) if cancel is not None else done.wait(0.05)) or _SHUTDOWN.is_set():
             while not done.is_set():
                 solver.stop_search()
                 done.wait(0.05)
