@@ -33,11 +33,11 @@ from ortools.sat.python import cp_model
 from scheduler.model import HoursBasis, RoomKind, Scenario
 from solver.space import Space, allowed_max
 
+from solver.builder import WEIGHT_SCALE
 from solver.repair import solve_cancellable
 
 log = logging.getLogger("solver.bound")
 
-WEIGHT_SCALE = 100
 
 
 def relaxation_bound(space: Space, seconds: float, workers: int = 1, cancel: threading.Event | None = None) -> float | None:

@@ -209,7 +209,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             bounder.stop.set()
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
     result = _search(model, params, cancel, start, warm, findings, relay)
-    return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start, 0.0), cancel, relay, start))
+    return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
 
 
 def _polish_reserve(params: SolveParams) -> float:
@@ -217,8 +217,8 @@ def _polish_reserve(params: SolveParams) -> float:
     return min(10.0, 0.05 * params.time_limit)
 
 
-def _polish_seconds(params: SolveParams, start: float, floor: float) -> float:
-    return max(floor, min(_polish_reserve(params), start + params.time_limit - time.monotonic()))
+def _polish_seconds(params: SolveParams, start: float) -> float:
+    return max(0.0, min(_polish_reserve(params), start + params.time_limit - time.monotonic()))
 
 
 def _polish_result(scenario: Scenario, result: SolveResult, seconds: float, cancel, relay=None,

@@ -29,13 +29,11 @@ from scheduler.model import Scenario, Timetable
 from scheduler.timegrid import covers
 from scheduler.validate import objective as scored
 
+from solver.builder import MINUTES_PER_HOUR, PROCESS_SKILL, WEIGHT_SCALE
 from solver.repair import solve_cancellable
 
 log = logging.getLogger("solver.polish")
 
-PROCESS_SKILL = "process"
-WEIGHT_SCALE = 100
-MINUTES_PER_HOUR = 60
 
 
 def polish_staff(scenario: Scenario, timetable: Timetable, seconds: float, cancel: threading.Event | None = None) -> Timetable:
