@@ -11,8 +11,13 @@ counting rule that still applies at that level:
   the span basis) and minutes per week; H3/H5 eligibility through the search space
   (a patient can only sit in a group on a day some start admits them);
 * H6 weekly counts; a group activity at most once a day and only on an attended day;
-* groups per (activity, cohort, day): each unpinned session seats between ``min_size``
-  and the smaller of ``max_size`` and the largest room of its kind;
+* groups per (activity, cohort, day, component): each unpinned session seats between
+  ``min_size`` and the smaller of ``max_size`` and the largest room of its kind, and only
+  patients who share an admissible start can share a group (a morning and an evening
+  track never do), with a weekly ⌈seats needed / capacity⌉ cut per component;
+* each patient's attended days as one of their day patterns (days limits, days with a
+  possible session, pinned days), priced with S1 and S6: the LP then sees every
+  patient's best S1 + S6 instead of a fractional mix of days;
 * H9 pinned sessions fixed (their patients attend those days; the sessions count in S5).
 
 Every timetable that keeps the hard rules maps onto a solution of this relaxation with
@@ -24,6 +29,7 @@ every complete timetable. Weights are rounded *down* to 0.01, so the bound stays
 from __future__ import annotations
 
 import logging
+import itertools
 import math
 import threading
 from collections import defaultdict
@@ -85,6 +91,7 @@ class _Relaxation:
         for key, patients in self.space.group_patients.items():
             for pid in patients:
                 group_days[pid, key.activity].add(key.day)
+        day_part, week_part = _start_components(self.space)
         solo_days: dict[tuple[str, str], set[int]] = defaultdict(set)
         for (pid, aid), starts in self.space.solo_starts.items():
             solo_days[pid, aid] = {d for d, _t in starts}
@@ -119,7 +126,14 @@ class _Relaxation:
 
         span_basis = prog.hours_basis == HoursBasis.SPAN
         seats_by_group: dict[tuple[str, str, int], list] = defaultdict(list)
-        spread_terms, pref_terms = [], []
+        w = prog.weights
+        coef = {name: math.floor(w.of(name) * WEIGHT_SCALE + 1e-9) for name in ("preferences", "efficiency", "spread")}
+        pinned_days: dict[str, set[int]] = defaultdict(set)
+        for pid, counts in pinned_count.items():
+            for (aid, d) in counts:
+                if acts[aid].in_block:
+                    pinned_days[pid].add(d)
+        day_terms = []
         for p in sc.patients:
             lim = p.limits(prog)
             y = {d: m.new_bool_var(f"y[{p.id},{d}]") for d in days}
@@ -142,7 +156,8 @@ class _Relaxation:
                         v = m.new_bool_var(f"x[{p.id},{a.id},{d}]")
                         if pinned:
                             m.add(v == 1)
-                        seats_by_group[a.id, p.cohort.value, d].append(v)
+                        part = day_part.get((a.id, p.cohort.value, d, p.id), p.id)
+                        seats_by_group[a.id, p.cohort.value, d, part].append(v)
                         if a.in_block:
                             m.add(v <= y[d])
                     else:
@@ -175,17 +190,32 @@ class _Relaxation:
             m.add(attended <= lim.max_days)
             m.add(sum(week_minutes) >= round(lim.min_week_hours * 60))
             m.add(sum(week_minutes) <= round(lim.max_week_hours * 60))
-            if p.preferred_days:
-                pref_terms.extend(y[d] for d in days if d not in p.preferred_days)
+            # The week's attended days as one of the patient's possible day patterns: the
+            # LP then sees each patient's best S1 + S6 exactly (pre-computed patterns).
+            lam = {}
+            for pattern in _patterns(days, {d for d in days if day_minutes.get(d)}, lim, pinned_days[p.id]):
+                cost = coef["spread"] * sum(1 for d in pattern if d + 1 in pattern)
+                if p.preferred_days:
+                    cost += coef["preferences"] * sum(1 for d in pattern if d not in p.preferred_days)
+                lam[pattern] = m.new_bool_var(f"pattern[{p.id},{''.join(map(str, pattern))}]")
+                if cost:
+                    day_terms.append(cost * lam[pattern])
+            if not lam:
+                return None  # no day pattern fits: no complete timetable (the model explains it)
+            m.add_exactly_one(lam.values())
             for d in days:
-                if d + 1 in y:
-                    q = m.new_bool_var(f"adjacent[{p.id},{d}]")
-                    m.add(q >= y[d] + y[d + 1] - 1)
-                    spread_terms.append(q)
+                m.add(y[d] == sum(v for pattern, v in lam.items() if d in pattern))
 
+        # A group has one start, so its patients all admit that start: groups never mix
+        # patients of different components (patients linked by a shared admissible start).
+        # Pinned seats are counted per (activity, cohort, day), so days with pins keep one
+        # component.
+        for (aid, cohort, d, part) in list(seats_by_group):
+            if pinned_seats.get((aid, cohort, d)) and part is not None:
+                seats_by_group[aid, cohort, d, None].extend(seats_by_group.pop((aid, cohort, d, part)))
         group_terms = []
-        weekly: dict[tuple[str, str], list] = defaultdict(list)
-        for (aid, cohort, d), seats in seats_by_group.items():
+        weekly: dict[tuple[str, str, object], list] = defaultdict(list)
+        for (aid, cohort, d, part), seats in seats_by_group.items():
             a = acts[aid]
             unpinned = sum(seats) - pinned_seats.get((aid, cohort, d), 0)
             if cap[aid] <= 0:
@@ -198,21 +228,79 @@ class _Relaxation:
                 for v in seats:  # someone sits in it: it runs (the strong, disaggregated link)
                     m.add(v <= g)
             group_terms.append(g)
-            weekly[aid, cohort].append(g)
-        for (aid, cohort), gs in weekly.items():
-            # Every patient of the cohort is in; their required sessions need this many groups.
-            need = sum(p.requirement(aid).min_count for p in sc.patients
-                       if p.cohort.value == cohort and p.requirement(aid) is not None and allowed_max(p, acts[aid]) > 0)
-            need -= sum(n for (a2, c2, _d), n in pinned_seats.items() if a2 == aid and c2 == cohort)
-            if need > 0 and cap[aid] > 0:
+            # Day components refine week components (a start shared on a day is shared in
+            # the week); a day with pins counts towards every week component of its triple.
+            if part is None:
+                weekly[aid, cohort, None].append(g)
+            else:
+                weekly[aid, cohort, week_part[aid, cohort, part]].append(g)
+        has_pins = {(a2, c2) for (a2, c2, _d) in pinned_seats}
+        for (aid, cohort, wpart), gs in weekly.items():
+            if wpart is None or cap[aid] <= 0:
+                continue
+            members = [p for p in sc.patients if p.cohort.value == cohort
+                       and week_part.get((aid, cohort, p.id)) == wpart]
+            # Every patient of the component is in; their required sessions need this many groups.
+            need = sum(p.requirement(aid).min_count for p in members
+                       if p.requirement(aid) is not None and allowed_max(p, acts[aid]) > 0)
+            if (aid, cohort) in has_pins:
+                need -= sum(n for (a2, c2, _d), n in pinned_seats.items() if a2 == aid and c2 == cohort)
+                gs = gs + weekly.get((aid, cohort, None), [])
+            if need > 0:
                 m.add(sum(gs) >= -(-need // cap[aid]))
 
-        w = prog.weights
-        coef = {name: math.floor(w.of(name) * WEIGHT_SCALE + 1e-9) for name in ("preferences", "efficiency", "spread")}
-        m.minimize(
-            coef["preferences"] * sum(pref_terms)
-            + coef["efficiency"] * (sum(group_terms) + pinned_groups)
-            + coef["spread"] * sum(spread_terms)
-        )
+        m.minimize(sum(day_terms) + coef["efficiency"] * (sum(group_terms) + pinned_groups))
         return m, WEIGHT_SCALE
 
+
+
+def _start_components(space: Space) -> tuple[dict, dict]:
+    """Patients linked by a shared admissible start of a group activity.
+
+    Returns ``day_part[(activity, cohort, day, patient)] -> representative`` (links on that
+    day) and ``week_part[(activity, cohort, patient_or_day_representative)] -> representative``
+    (links on any day; every day representative maps to its week representative).
+    """
+    days = _UnionFind()
+    for key, patients in space.group_patients.items():
+        nodes = [("d", key.activity, key.cohort, key.day, pid) for pid in patients]
+        for node in nodes:
+            days.union(nodes[0], node)
+    day_part = {(aid, cohort, day, pid): days.find(node) for node in list(days.parent)
+                for _tag, aid, cohort, day, pid in [node]}
+    weeks = _UnionFind()  # a patient's day components join across days
+    for (aid, cohort, _day, pid), rep in day_part.items():
+        weeks.union(("p", aid, cohort, pid), ("r", rep))
+    week_part = {}
+    for (aid, cohort, _day, pid), rep in day_part.items():
+        week_part[aid, cohort, pid] = week_part[aid, cohort, rep] = weeks.find(("p", aid, cohort, pid))
+    return day_part, week_part
+
+
+class _UnionFind:
+    def __init__(self):
+        self.parent: dict = {}
+
+    def find(self, x):
+        root = x
+        while self.parent.setdefault(root, root) != root:
+            root = self.parent[root]
+        while self.parent[x] != root:
+            self.parent[x], x = root, self.parent[x]
+        return root
+
+    def union(self, x, y) -> None:
+        rx, ry = self.find(x), self.find(y)
+        if rx != ry:
+            self.parent[ry] = rx
+
+
+def _patterns(days: tuple[int, ...], possible: set[int], lim, pinned: set[int]) -> list[frozenset[int]]:
+    """Sets of attended days a patient could keep: within the days limits, only days on
+    which some in-block session is possible, and every day with a pinned session."""
+    found = []
+    for k in range(max(0, lim.min_days), min(lim.max_days, len(possible)) + 1):
+        for combo in itertools.combinations(sorted(possible), k):
+            if pinned <= set(combo):
+                found.append(frozenset(combo))
+    return found

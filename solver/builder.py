@@ -17,6 +17,8 @@ enforcement literal (``explain=True``) so an infeasibility core names people and
 
 from __future__ import annotations
 
+import itertools
+
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -92,6 +94,7 @@ class IopModel:
         self.rs: dict[tuple[str, SoloKey], cp_model.IntVar] = {}
         self.y: dict[tuple[str, int], cp_model.IntVar] = {}
         self.inc: dict[str, object] = {}
+        self.patterns: dict[str, dict[frozenset[int], object]] = {}
         self.joins: dict[int, dict[str, cp_model.IntVar]] = {}  # open session -> patient -> joins it
         # indexes
         self.patient_vars: dict[str, list[tuple[object, str, int, int, int]]] = defaultdict(list)
@@ -579,8 +582,43 @@ class IopModel:
             self.add(False, guard)
 
     # ------------------------------------------------------------------ objective
+    def add_day_patterns(self) -> None:
+        """Each patient's attended days as one of their possible day patterns.
+
+        ``pattern[p, P]`` says patient p attends exactly the days P; the days limits (H1) and
+        the days on which some in-block session is possible leave few patterns (at most 2^7).
+        The preference and spread terms are linear in these literals, so the LP sees each
+        patient's best S1 + S6 exactly instead of a fractional mix of days. Not used when
+        explaining: there every rule must stay behind its guard.
+        """
+        if self.explain:
+            return
+        days = tuple(self.prog.days)
+        for p in self.sc.patients:
+            lim = p.limits(self.prog)
+            ys = {d: self.y[p.id, d] for d in days}
+            fixed_on = {d for d, v in ys.items() if self.pin_day_minutes.get((p.id, d), 0) > 0}
+            possible = [d for d in days if d in fixed_on or any(
+                True for lit, aid, day, _t, _l in self.patient_vars.get(p.id, ())
+                if day == d and self.sc.activity_by_id[aid].in_block)]
+            lits = {}
+            for k in range(max(0, lim.min_days), min(lim.max_days, len(possible)) + 1):
+                for combo in itertools.combinations(possible, k):
+                    if fixed_on <= set(combo):
+                        lits[frozenset(combo)] = self.m.new_bool_var(f"pattern[{p.id},{''.join(map(str, combo))}]")
+            if self.best_effort and not fixed_on:
+                lits[frozenset()] = self.m.new_bool_var(f"pattern[{p.id},none]")
+                self.m.add(lits[frozenset()] == 1 - self.inc[p.id])
+            if not lits:
+                continue  # H1 already makes this patient infeasible (or excluded)
+            self.m.add_exactly_one(lits.values())
+            for d in days:
+                self.m.add(ys[d] == sum(v for pat, v in lits.items() if d in pat))
+            self.patterns[p.id] = lits
+
     def objective(self) -> None:
         """S1-S6 as labelled integer terms; minimise the weighted sum (scaled by OBJECTIVE_SCALE)."""
+        self.add_day_patterns()
         self.terms["preferences"] = self.term_preferences()
         self.terms["continuity"] = self.term_continuity()
         self.terms["stability"] = self.term_stability()
@@ -613,9 +651,15 @@ class IopModel:
 
     def term_preferences(self):
         """S1: attended days outside a patient's preferred days."""
-        return sum(
-            self.y[p.id, d] for p in self.sc.patients if p.preferred_days for d in self.prog.days if d not in p.preferred_days
-        )
+        total = 0
+        for p in self.sc.patients:
+            if not p.preferred_days:
+                continue
+            if p.id in self.patterns:
+                total += sum(len(pat - set(p.preferred_days)) * v for pat, v in self.patterns[p.id].items())
+            else:
+                total += sum(self.y[p.id, d] for d in self.prog.days if d not in p.preferred_days)
+        return total
 
     def term_continuity(self):
         """S2: per patient and process group, facilitators beyond the session's staff_count."""
@@ -695,6 +739,9 @@ class IopModel:
         for p in self.sc.patients:
             if not pairs:
                 break
+            if p.id in self.patterns:
+                total += sum(sum(1 for d in pat if d + 1 in pat) * v for pat, v in self.patterns[p.id].items())
+                continue
             qs = []
             for d, e in pairs:
                 q = self.m.new_bool_var(f"adjacent[{p.id},{self.day_name(d)}]")

@@ -98,3 +98,47 @@ def test_the_solver_reports_the_relaxation_bound():
     if not result.waitlist:
         # The time-indexed model alone proves about 0 here within 30 s; the relaxation proves more.
         assert result.bound > 0
+
+
+def two_track_clinic():
+    """Three morning and three evening patients, one process group each, one day each.
+
+    A group has one start, so morning and evening patients never share one: two groups.
+    The relaxation counts groups per component of patients who share an admissible start;
+    merging the tracks would prove only one.
+    """
+    prog = program("Mon-Wed", "09:00", "17:00")
+    morning = [patient(f"M{i}", "PROC=1", "Mon-Wed 09:00-11:00", max_days=1) for i in range(3)]
+    evening = [patient(f"E{i}", "PROC=1", "Mon-Wed 15:00-17:00", max_days=1) for i in range(3)]
+    return micro(morning + evening, [group("PROC", min_size=1, max_size=8)], [staff("T1")], [room("G1")], prog)
+
+
+def test_groups_never_mix_patients_without_a_common_start():
+    scenario = two_track_clinic()
+    expected = 2 * scenario.program.weights.efficiency
+    assert relaxation_bound(build_space(scenario), 10) == pytest.approx(expected)
+    result = solve_micro(scenario)
+    assert result.status == SolveStatus.OPTIMAL and validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(expected)
+    assert result.bound == pytest.approx(expected)
+
+
+def three_of_four_days():
+    """One patient, a process group three times a week, Mon-Thu, preferring Mon and Thu.
+
+    Any three of four days in a row hold an adjacent pair (S6 >= 1); the best pattern,
+    Mon-Tue-Thu or Mon-Wed-Thu, also keeps one day outside the preferences (S1 = 1).
+    """
+    prog = program("Mon-Thu", "09:00", "10:00")
+    p = patient("P1", "PROC=3", "Mon-Thu 09:00-10:00", preferred="Mon,Thu", min_days=3, max_days=3, min_week_hours=0)
+    return micro([p], [group("PROC", min_size=1)], [staff("T1")], [room("G1")], prog)
+
+
+def test_day_patterns_price_preferences_and_spread_together():
+    scenario = three_of_four_days()
+    w = scenario.program.weights
+    expected = 3 * w.efficiency + 1 * w.spread + 1 * w.preferences
+    assert relaxation_bound(build_space(scenario), 10) == pytest.approx(expected)
+    result = solve_micro(scenario)
+    assert result.status == SolveStatus.OPTIMAL and validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(expected)
