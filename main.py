@@ -14,7 +14,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     import cli
 
-    if argv and argv[0] in cli.COMMANDS or argv[:1] in (["-h"], ["--help"]):
+    command = [a for a in argv if a not in ("-v", "--verbose")][:1]  # `main.py -v solve ...` too
+    if command and command[0] in cli.COMMANDS or argv[:1] in (["-h"], ["--help"]):
         return cli.run(argv)
     from ui.app import run_app
 

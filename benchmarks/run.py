@@ -1,7 +1,13 @@
 """Benchmark the CP-SAT optimiser against the coordinator's greedy template on generated clinics.
 
-    python benchmarks/run.py [--sizes 20,40,80,120,200,300,500] [--seeds 0,1,2] [--time-limit S]
+    python benchmarks/run.py [--sizes 20,40,80,120,200,300,500] [--seeds 0,1,2]
+                             [--time-limit S | --time-limit 20=60,120=120,500=300 | --targets]
                              [--contenders cpsat,cpsat1,cpsat2,greedy] [--quick] [--out benchmarks/results]
+
+``--time-limit`` is one number for every size, or ``SIZE=SECONDS`` pairs: a clinic gets the
+limit of the largest listed size not above it (the smallest listed, below them all).
+``--targets`` is the optimiser issue's limits: 60 s up to 80 patients, 120 s up to 300,
+300 s from 500.
 
 For each clinic size and seed the clinic comes from ``scheduler.generate.generate_clinic``;
 every contender then runs in its own subprocess, under the same time limit, so that peak
@@ -47,6 +53,7 @@ DEFAULT_CONTENDERS = ("cpsat", "cpsat1", "cpsat2", "greedy")
 DEFAULT_TIME_LIMIT = 60.0
 QUICK = {"sizes": (20, 40, 120), "seeds": None, "time_limit": 30.0}  # seeds: as many (1-3) as fit the budget
 QUICK_BUDGET_SECONDS = 600
+TARGET_LIMITS = "20=60,120=120,500=300"  # issue 3: 40 at 60 s, 120 at 120 s, 300 first within 120 s, 500 within 300 s
 CONTENDER = re.compile(r"^(cpsat)(\d*)$|^(greedy)$")
 SOFT_GOAL_NAMES = ("preferences", "continuity", "stability", "balance", "efficiency", "spread")
 
@@ -130,7 +137,7 @@ def parse_contender(name: str) -> tuple[str, int | None]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.child:
-        print(json.dumps(run_child(args.child, args.child_contender, args.time_limit)))
+        print(json.dumps(run_child(args.child, args.child_contender, float(args.time_limit))))
         return 0
 
     out = Path(args.out)
@@ -139,13 +146,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def planned(seeds):
         plan = [(n, seed) for n in args.sizes for seed in seeds]
-        return plan, sum(estimate_seconds(n, c, args.time_limit) for n, _ in plan for c in contenders)
+        return plan, sum(estimate_seconds(n, c, limit_for(args.limits, n)) for n, _ in plan for c in contenders)
 
     if args.seeds is None:  # --quick: the most seeds that fit its budget, with a tenth to spare
         args.seeds = next((s for s in ((0, 1, 2), (0, 1)) if planned(s)[1] <= 0.9 * QUICK_BUDGET_SECONDS), (0,))
     plan, estimate = planned(args.seeds)
     print(f"Plan: sizes {list(args.sizes)} x seeds {list(args.seeds)} x contenders {contenders} = "
-          f"{len(plan) * len(contenders)} runs, time limit {args.time_limit:g}s each; "
+          f"{len(plan) * len(contenders)} runs, time limit {describe_limits(args.limits)}; "
           f"estimated at most {estimate / 60:.1f} min in all", flush=True)
     if args.quick and estimate > QUICK_BUDGET_SECONDS:
         print(f"warning: the estimate exceeds the {QUICK_BUDGET_SECONDS // 60}-minute budget of --quick", flush=True)
@@ -160,8 +167,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{n} patients, seed {seed}] clinic generated in {time.monotonic() - t0:.1f}s", flush=True)
             instance = []
             for contender in contenders:
-                record = run_in_subprocess(scenario_path, contender, args.time_limit)
-                record.update(size=n, seed=seed, time_limit=args.time_limit)
+                limit = limit_for(args.limits, n)
+                record = run_in_subprocess(scenario_path, contender, limit)
+                record.update(size=n, seed=seed, time_limit=limit)
                 (out / "raw" / f"{n}_{seed}_{contender}.json").write_text(json.dumps(record, indent=1))
                 instance.append(record)
                 print("   " + describe(record), flush=True)
@@ -189,7 +197,8 @@ def parse_args(argv):
     ap.add_argument("--sizes", type=ints,
                     help=f"clinic sizes in patients (default {','.join(map(str, DEFAULT_SIZES))})")
     ap.add_argument("--seeds", type=ints, help=f"generator seeds (default {','.join(map(str, DEFAULT_SEEDS))})")
-    ap.add_argument("--time-limit", type=float, help=f"seconds per run (default {DEFAULT_TIME_LIMIT:g})")
+    ap.add_argument("--time-limit", help=f"seconds per run, or SIZE=SECONDS pairs (default {DEFAULT_TIME_LIMIT:g})")
+    ap.add_argument("--targets", action="store_true", help=f"the optimiser issue's limits ({TARGET_LIMITS})")
     ap.add_argument("--contenders", type=names, default=DEFAULT_CONTENDERS,
                     help="comma-separated: cpsat (default workers), cpsatN (N workers), greedy")
     ap.add_argument("--quick", action="store_true",
@@ -202,8 +211,40 @@ def parse_args(argv):
     base = QUICK if args.quick else {"sizes": DEFAULT_SIZES, "seeds": DEFAULT_SEEDS, "time_limit": DEFAULT_TIME_LIMIT}
     args.sizes = args.sizes or base["sizes"]
     args.seeds = args.seeds or base["seeds"]
-    args.time_limit = args.time_limit if args.time_limit is not None else base["time_limit"]
+    if args.targets and args.time_limit is None:
+        args.time_limit = TARGET_LIMITS
+    args.time_limit = args.time_limit if args.time_limit is not None else str(base["time_limit"])
+    try:
+        args.limits = parse_limits(args.time_limit)
+    except ValueError as exc:
+        ap.error(f"--time-limit {args.time_limit!r}: {exc}")
     return args
+
+
+def parse_limits(text: str) -> dict[int, float]:
+    """``"60"`` -> {0: 60.0}; ``"20=60,120=120"`` -> {20: 60.0, 120: 120.0} (seconds > 0)."""
+    limits: dict[int, float] = {}
+    for part in (x.strip() for x in str(text).split(",") if x.strip()):
+        size, _, seconds = part.rpartition("=")
+        value = float(seconds)
+        if not value > 0:
+            raise ValueError(f"time limit {seconds!r} is not a positive number of seconds")
+        limits[int(size) if size else 0] = value
+    if not limits:
+        raise ValueError("no time limit given")
+    return limits
+
+
+def limit_for(limits: dict[int, float], n: int) -> float:
+    """The limit of the largest listed size not above n (the smallest listed size's, below them all)."""
+    fitting = [size for size in limits if size <= n]
+    return limits[max(fitting)] if fitting else limits[min(limits)]
+
+
+def describe_limits(limits: dict[int, float]) -> str:
+    if len(limits) == 1:
+        return f"{next(iter(limits.values())):g} s per run"
+    return "per size " + ", ".join(f"{size}+: {seconds:g} s" for size, seconds in sorted(limits.items()))
 
 
 def dedupe(contenders: tuple[str, ...]) -> list[str]:
@@ -360,7 +401,7 @@ def write_summary(path: Path, rows: list[dict], contenders: list[str], args) -> 
         "# Benchmark: CP-SAT against the greedy template",
         "",
         f"Sizes {', '.join(map(str, args.sizes))}; seeds {', '.join(map(str, args.seeds))}; "
-        f"time limit {args.time_limit:g} s per run; contenders {', '.join(contenders)}. "
+        f"time limit {describe_limits(args.limits)}; contenders {', '.join(contenders)}. "
         f"Medians over seeds. Generated {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores.",
         "",
         "Columns: *placed* patients placed of all; *build* model build (s); *first* time to the first "
