@@ -90,7 +90,7 @@ class GreedyResult:
 
 
 def greedy_timetable(scenario: Scenario, *, orders: int | None = None, deadline: float | None = None,
-                     cancel=None) -> GreedyResult:
+                     cancel=None, early: tuple[float, int] | None = None) -> GreedyResult:
     """Fill the week the way a coordinator does by hand; see the module docstring.
 
     Small clinics are filled a few times, going down the patient list in different orders, and the
@@ -102,7 +102,8 @@ def greedy_timetable(scenario: Scenario, *, orders: int | None = None, deadline:
     booked first in their track ("squeaky wheel": a coordinator who ran out of prescriber time
     for one patient books that patient first next time), accumulating, up to ``SQUEAKY_ROUNDS``
     times or until ``deadline`` (``time.monotonic()``) or ``cancel`` (an Event). The orders above
-    always all run, so the first fill never depends on the machine's speed.
+    always all run, so the first fill never depends on the machine's speed. ``early`` =
+    (time, few): after that time the re-fills also stop once at most ``few`` patients are left out.
     """
     n = len(scenario.patients)
     count = 4 if n <= 100 else 2 if n <= 250 else 1
@@ -118,7 +119,10 @@ def greedy_timetable(scenario: Scenario, *, orders: int | None = None, deadline:
             best = (key, result)
 
     def out_of_time() -> bool:
-        return (deadline is not None and time.monotonic() > deadline) or (cancel is not None and cancel.is_set())
+        now = time.monotonic()
+        if early is not None and now > early[0] and best is not None and len(best[1].unplaced) <= early[1]:
+            return True
+        return (deadline is not None and now > deadline) or (cancel is not None and cancel.is_set())
 
     results = []
     for variant in orders:

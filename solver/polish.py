@@ -13,6 +13,10 @@ rules (H3, H4, H5, H8) are constraints of the polish. The template fills groups 
 patient's process groups to whoever is free; this typically removes most of S2.
 
 A result is used only when it scores better by ``scheduler.validate.soft_terms``.
+
+The same model also *clears the way* for the neighbourhood fit (solver/fit.py): with
+"a waiting patient's therapist leads a group inside that patient's hours" as the first
+thing to minimise, it frees the therapists whom left-out patients need.
 """
 
 from __future__ import annotations
@@ -25,9 +29,10 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Scenario, Timetable
-from scheduler.timegrid import covers
+from scheduler.model import Mode, Scenario, Timetable
+from scheduler.timegrid import covers, open_windows
 from scheduler.validate import objective as scored
+from scheduler.validate import validate
 
 from solver.builder import MINUTES_PER_HOUR, PROCESS_SKILL, WEIGHT_SCALE
 from solver.repair import solve_cancellable
@@ -49,6 +54,72 @@ def polish_staff(scenario: Scenario, timetable: Timetable, seconds: float, cance
     return _polish(scenario, first, left, cancel, swaps=True)
 
 
+def clear_the_way(scenario: Scenario, timetable: Timetable, waiting, seconds: float,
+                  cancel: threading.Event | None = None) -> Timetable:
+    """Hand group sessions away from the primary therapists of patients still waiting.
+
+    A waiting patient's individual and family sessions need their own therapist inside
+    their (or their family's) hours; a template often has that therapist leading groups
+    there. The facilitator model above, with leading a group inside those hours as the
+    first thing to minimise, frees them where another qualified facilitator can lead.
+    Patients' times are untouched; the result is used only when it frees some of those
+    hours and passes ``scheduler.validate`` (continuity and balance may get worse: placing
+    a patient comes first).
+    """
+    prog = scenario.program
+    avoid: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for p in waiting:
+        if p.primary_therapist not in scenario.staff_by_id:
+            continue
+        for req in p.requirements:
+            a = scenario.activity_by_id.get(req.activity_id)
+            if a is None or not a.with_primary:
+                continue
+            hours = p.family_availability if a.mode == Mode.FAMILY else p.availability
+            for d in prog.days:
+                avoid[p.primary_therapist].extend((d, w.start, w.end) for w in open_windows(hours, prog, d))
+    if not avoid:
+        return timetable
+    try:
+        built = _build(scenario, timetable, False, avoid)
+    except Exception:  # an aid to the fit only
+        log.exception("clearing the way could not be built")
+        return timetable
+    if built is None:
+        return timetable
+    model, choice, seat, movable = built
+    before = sum(1 for i in movable for sid in timetable.sessions[i].staff_ids
+                 if _inside_any(avoid.get(sid, ()), timetable.sessions[i]))
+    if before == 0:
+        return timetable
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.1, seconds)
+    solver.parameters.num_workers = 2
+    code = solve_cancellable(solver, model, cancel)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return timetable
+    cleared = _apply(timetable, solver, choice, seat, movable)
+    after = sum(1 for i in movable for sid in cleared.sessions[i].staff_ids
+                if _inside_any(avoid.get(sid, ()), cleared.sessions[i]))
+    log.info("clearing the way: therapists' sessions inside waiting patients' hours %d -> %d", before, after)
+    if after < before and validate(scenario, cleared) == []:
+        return cleared
+    return timetable
+
+
+def _inside_any(windows, session) -> bool:
+    return any(d == session.day and b < session.end and session.start < e for d, b, e in windows)
+
+
+def _apply(timetable: Timetable, solver: cp_model.CpSolver, choice, seat, movable) -> Timetable:
+    sessions = list(timetable.sessions)
+    for i in movable:
+        staff = tuple(st for st, lit in choice[i].items() if solver.value(lit))
+        patients = tuple(pid for pid, sits in seat[i].items() if isinstance(sits, int) or solver.value(sits))
+        sessions[i] = replace(sessions[i], staff_ids=staff, patient_ids=patients)
+    return Timetable(tuple(sessions))
+
+
 def _polish(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swaps: bool) -> Timetable:
     try:
         built = _build(scenario, timetable, swaps)
@@ -65,18 +136,13 @@ def _polish(scenario: Scenario, timetable: Timetable, seconds: float, cancel, sw
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         log.info("facilitator polish: %s", solver.status_name(code))
         return timetable
-    sessions = list(timetable.sessions)
-    for i in movable:
-        staff = tuple(st for st, lit in choice[i].items() if solver.value(lit))
-        patients = tuple(pid for pid, sits in seat[i].items() if isinstance(sits, int) or solver.value(sits))
-        sessions[i] = replace(sessions[i], staff_ids=staff, patient_ids=patients)
-    better = Timetable(tuple(sessions))
+    better = _apply(timetable, solver, choice, seat, movable)
     before, after = scored(scenario, timetable), scored(scenario, better)
     log.info("facilitator polish: objective %.2f -> %.2f (%s, %.2fs)", before, after, solver.status_name(code), solver.wall_time)
     return better if after < before - 1e-9 else timetable
 
 
-def _build(scenario: Scenario, timetable: Timetable, swaps: bool):
+def _build(scenario: Scenario, timetable: Timetable, swaps: bool, avoid=None):
     prog = scenario.program
     acts = scenario.activity_by_id
     sessions = timetable.sessions
@@ -217,5 +283,12 @@ def _build(scenario: Scenario, timetable: Timetable, swaps: bool):
     w = prog.weights
     w2 = round(w.of("continuity") * WEIGHT_SCALE)
     w4 = round(w.of("balance") * WEIGHT_SCALE)
-    m.minimize(w2 * MINUTES_PER_HOUR * sum(continuity) + w4 * balance)
+    soft = w2 * MINUTES_PER_HOUR * sum(continuity) + w4 * balance
+    if avoid:
+        # Leading a group inside a waiting patient's hours outweighs every soft goal here.
+        inside = [lit for i in movable for sid, lit in choice[i].items() if _inside_any(avoid.get(sid, ()), sessions[i])]
+        ceiling = w2 * MINUTES_PER_HOUR * sum(len(f) for f in leads.values()) + w4 * 7 * 24 * 60
+        m.minimize((ceiling + 1) * sum(inside) + soft)
+    else:
+        m.minimize(soft)
     return m, choice, seat, movable

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import replace
 
 import pytest
 
 from scheduler.generate import generate_clinic
-from scheduler.model import Timetable
+from scheduler.model import RoomKind, Session, Timetable
 from scheduler.validate import objective, soft_terms, validate
 from solver.greedy import greedy_timetable
 from solver.polish import polish_staff
@@ -61,3 +62,33 @@ def test_pinned_sessions_are_never_touched():
     pinned = Timetable(tuple(replace(s, pinned=True) if scenario.activity_by_id[s.activity_id].is_group else s
                              for s in before.sessions))
     assert polish_staff(scenario, pinned, 5) is pinned  # nothing left to move
+
+
+def test_clearing_the_way_frees_a_waiting_patients_therapist():
+    """T1 leads the only morning group in the one hour their waiting patient W can come;
+    T2 could lead it. Clearing the way hands the group to T2, and W then fits."""
+    from scheduler.timegrid import parse_time
+    from solver.fit import fit
+    from solver.greedy import scenario_without
+    from solver.polish import clear_the_way
+    from solver_fixtures import group, individual, micro, patient, program, room, staff
+
+    prog = program("Mon", "09:00", "11:00")
+    members = [patient(f"P{i}", "PROC=1", "Mon 09:00-10:00", min_hours=1, min_week_hours=0) for i in range(3)]
+    waiting = patient("W", "IND=1", "Mon 09:00-10:00", primary="T1", min_hours=1, min_week_hours=0)
+    scenario = micro(members + [waiting], [group("PROC", min_size=3), individual()],
+                     [staff("T1", "process therapy"), staff("T2", "process")],
+                     [room("G1"), room("O1", RoomKind.OFFICE, 1)], prog)
+    nine, ten = parse_time("09:00"), parse_time("10:00")
+    week = Timetable((Session(0, nine, ten, "PROC", ("T1",), "G1", tuple(p.id for p in members)),))
+    placed = scenario_without(scenario, ["W"])
+    assert validate(placed, week) == []
+
+    cleared = clear_the_way(placed, week, [waiting], 5)
+    assert [s.staff_ids for s in cleared.sessions] == [("T2",)]
+    assert validate(placed, cleared) == []
+    assert patient_weeks(cleared) == patient_weeks(week)
+
+    timetable, left = fit(scenario, week, ["W"], time.monotonic() + 20)
+    assert left == set()
+    assert validate(scenario, timetable) == []
