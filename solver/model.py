@@ -30,7 +30,7 @@ from solver.explain_checks import precheck
 from solver.fit import fit
 from solver.greedy import GreedyResult, greedy_timetable, scenario_without
 from solver.polish import polish_staff
-from solver.repair import fix, repair, solve_cancellable
+from solver.repair import AnyOf, fix, repair, solve_cancellable
 from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
 
@@ -264,7 +264,7 @@ class _Bounder:
         if seconds <= 0.2:
             return
         # Stopped by the end of the search or by a cancel of the solve.
-        value = relaxation_bound(space, seconds, workers=1, cancel=_AnyOf(self.stop, self._cancel))
+        value = relaxation_bound(space, seconds, workers=1, cancel=AnyOf(self.stop, self._cancel))
         self.value = value
         if value is not None:
             for relay in list(self.relays):
@@ -290,26 +290,6 @@ class _Bounder:
             status = SolveStatus.OPTIMAL
         log.info("bound %.2f -> %.2f by the day-level relaxation", result.bound or 0.0, bound)
         return replace(result, bound=bound, status=status)
-
-
-class _AnyOf:
-    """An Event-like view of two events: set when either is (for stop_on_cancel)."""
-
-    def __init__(self, *events):
-        self.events = [e for e in events if e is not None]
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self.events)
-
-    def wait(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.is_set():
-                return True
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            time.sleep(min(0.02, left))
 
 
 def _fitted(scenario: Scenario, greedy: GreedyResult | None, deadline: float, cancel, seed: int) -> GreedyResult | None:

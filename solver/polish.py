@@ -80,27 +80,20 @@ def clear_the_way(scenario: Scenario, timetable: Timetable, waiting, seconds: fl
                 avoid[p.primary_therapist].extend((d, w.start, w.end) for w in open_windows(hours, prog, d))
     if not avoid:
         return timetable
-    try:
-        built = _build(scenario, timetable, False, avoid)
-    except Exception:  # an aid to the fit only
-        log.exception("clearing the way could not be built")
-        return timetable
-    if built is None:
-        return timetable
-    model, choice, seat, movable = built
-    before = sum(1 for i in movable for sid in timetable.sessions[i].staff_ids
-                 if _inside_any(avoid.get(sid, ()), timetable.sessions[i]))
+
+    def inside(t: Timetable) -> int:
+        acts = scenario.activity_by_id
+        return sum(1 for s in t.sessions if not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group
+                   for sid in s.staff_ids if _inside_any(avoid.get(sid, ()), s))
+
+    before = inside(timetable)
     if before == 0:
         return timetable
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    solver.parameters.num_workers = 2
-    code = solve_cancellable(solver, model, cancel)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solved = _solve(scenario, timetable, seconds, cancel, False, avoid, "clearing the way")
+    if solved is None:
         return timetable
-    cleared = _apply(timetable, solver, choice, seat, movable)
-    after = sum(1 for i in movable for sid in cleared.sessions[i].staff_ids
-                if _inside_any(avoid.get(sid, ()), cleared.sessions[i]))
+    cleared, _code, _wall = solved
+    after = inside(cleared)
     log.info("clearing the way: therapists' sessions inside waiting patients' hours %d -> %d", before, after)
     if after < before and validate(scenario, cleared) == []:
         return cleared
@@ -111,35 +104,39 @@ def _inside_any(windows, session) -> bool:
     return any(d == session.day and b < session.end and session.start < e for d, b, e in windows)
 
 
-def _apply(timetable: Timetable, solver: cp_model.CpSolver, choice, seat, movable) -> Timetable:
-    sessions = list(timetable.sessions)
-    for i in movable:
-        staff = tuple(st for st, lit in choice[i].items() if solver.value(lit))
-        patients = tuple(pid for pid, sits in seat[i].items() if isinstance(sits, int) or solver.value(sits))
-        sessions[i] = replace(sessions[i], staff_ids=staff, patient_ids=patients)
-    return Timetable(tuple(sessions))
-
-
 def _polish(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swaps: bool) -> Timetable:
+    solved = _solve(scenario, timetable, seconds, cancel, swaps, None, "facilitator polish")
+    if solved is None:
+        return timetable
+    better, code, wall = solved
+    before, after = scored(scenario, timetable), scored(scenario, better)
+    log.info("facilitator polish: objective %.2f -> %.2f (%s, %.2fs)", before, after, code, wall)
+    return better if after < before - 1e-9 else timetable
+
+
+def _solve(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swaps: bool, avoid, what: str):
+    """Build and solve the facilitator model: (timetable with its choices, status name, seconds) or None."""
     try:
-        built = _build(scenario, timetable, swaps)
+        built = _build(scenario, timetable, swaps, avoid)
     except Exception:  # an improvement only; never let it stop a solve
-        log.exception("facilitator polish could not be built")
-        return timetable
+        log.exception("%s could not be built", what)
+        return None
     if built is None:
-        return timetable
+        return None
     model, choice, seat, movable = built
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.num_workers = 2
     code = solve_cancellable(solver, model, cancel)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        log.info("facilitator polish: %s", solver.status_name(code))
-        return timetable
-    better = _apply(timetable, solver, choice, seat, movable)
-    before, after = scored(scenario, timetable), scored(scenario, better)
-    log.info("facilitator polish: objective %.2f -> %.2f (%s, %.2fs)", before, after, solver.status_name(code), solver.wall_time)
-    return better if after < before - 1e-9 else timetable
+        log.info("%s: %s", what, solver.status_name(code))
+        return None
+    sessions = list(timetable.sessions)
+    for i in movable:
+        staff = tuple(st for st, lit in choice[i].items() if solver.value(lit))
+        patients = tuple(pid for pid, sits in seat[i].items() if isinstance(sits, int) or solver.value(sits))
+        sessions[i] = replace(sessions[i], staff_ids=staff, patient_ids=patients)
+    return Timetable(tuple(sessions)), solver.status_name(code), solver.wall_time
 
 
 def _build(scenario: Scenario, timetable: Timetable, swaps: bool, avoid=None):

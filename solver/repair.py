@@ -131,14 +131,35 @@ def _stop_searches_at_exit() -> None:
         _active_lock.wait_for(lambda: _active == 0, timeout=5.0)
 
 
-def stop_on_cancel(cancel: threading.Event, done: threading.Event, solver: cp_model.CpSolver) -> None:
-    """Stop a CP-SAT search within a fraction of a second of a cancel.
+class AnyOf:
+    """An Event-like view of several events (None ones ignored): set when any of them is."""
+
+    def __init__(self, *events):
+        self.events = [e for e in events if e is not None]
+
+    def is_set(self) -> bool:
+        return any(e.is_set() for e in self.events)
+
+    def wait(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.is_set():
+                return True
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            time.sleep(min(0.02, left))
+
+
+def stop_on_cancel(cancel: threading.Event | None, done: threading.Event, solver: cp_model.CpSolver) -> None:
+    """Stop a CP-SAT search within a fraction of a second of a cancel (or of the interpreter's exit).
 
     A stop requested before CP-SAT has started its search is lost, so the request is
     repeated until the search has returned.
     """
+    stop = AnyOf(cancel, _SHUTDOWN)
     while not done.is_set():
-        if (cancel.wait(0.05) if cancel is not None else done.wait(0.05)) or _SHUTDOWN.is_set():
+        if stop.wait(0.05):
             while not done.is_set():
                 solver.stop_search()
                 done.wait(0.05)

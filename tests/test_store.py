@@ -4,11 +4,10 @@ when IOP_TEST_PG_URL is set)."""
 from __future__ import annotations
 
 import os
-import uuid
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import create_engine, make_url, select, text
+from sqlalchemy import select
 
 from scheduler.model import (
     Activity,
@@ -31,27 +30,8 @@ from scheduler.store import engine as store_engine
 from scheduler.store.rows import PatientRow, ProgramRow, SessionRow, StaffRow
 from scheduler.timegrid import parse_availability
 
-PG_URL = os.environ.get("IOP_TEST_PG_URL", "").strip()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh database: a SQLite file in tmp_path, or a new schema on the IOP_TEST_PG_URL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'clinic.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("set IOP_TEST_PG_URL to run the store tests on PostgreSQL")
-    schema = f"iop_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import textwrap
 import threading
 import time
 import traceback
-import uuid
 from dataclasses import replace
 from pathlib import Path
 
@@ -40,30 +39,11 @@ from scheduler.store.migrate import alembic_config, current, head
 from scheduler.store.rows import Base
 from scheduler.timegrid import parse_availability
 
-PG_URL = os.environ.get("IOP_TEST_PG_URL", "").strip()
 TESTS = Path(__file__).parent
 TABLES = {"alembic_version", "program", "activities", "staff", "rooms", "patients", "requirements", "timetables",
           "sessions", "settings"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh database: a SQLite file in tmp_path, or a new schema on the IOP_TEST_PG_URL server."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'clinic.db'}"
-        return
-    if not PG_URL:
-        pytest.skip("set IOP_TEST_PG_URL to run the store tests on PostgreSQL")
-    schema = f"iop_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture
