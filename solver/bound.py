@@ -29,7 +29,6 @@ every complete timetable. Weights are rounded *down* to 0.01, so the bound stays
 from __future__ import annotations
 
 import logging
-import itertools
 import math
 import threading
 from collections import defaultdict
@@ -37,7 +36,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from scheduler.model import HoursBasis, RoomKind, Scenario
-from solver.space import Space, allowed_max
+from solver.space import Space, allowed_max, day_patterns
 
 from solver.builder import WEIGHT_SCALE
 from solver.repair import solve_cancellable
@@ -193,7 +192,8 @@ class _Relaxation:
             # The week's attended days as one of the patient's possible day patterns: the
             # LP then sees each patient's best S1 + S6 exactly (pre-computed patterns).
             lam = {}
-            for pattern in _patterns(days, {d for d in days if day_minutes.get(d)}, lim, pinned_days[p.id]):
+            for pattern in day_patterns([d for d in days if day_minutes.get(d)], lim.min_days, lim.max_days,
+                                        pinned_days[p.id]):
                 cost = coef["spread"] * sum(1 for d in pattern if d + 1 in pattern)
                 if p.preferred_days:
                     cost += coef["preferences"] * sum(1 for d in pattern if d not in p.preferred_days)
@@ -293,14 +293,3 @@ class _UnionFind:
         rx, ry = self.find(x), self.find(y)
         if rx != ry:
             self.parent[ry] = rx
-
-
-def _patterns(days: tuple[int, ...], possible: set[int], lim, pinned: set[int]) -> list[frozenset[int]]:
-    """Sets of attended days a patient could keep: within the days limits, only days on
-    which some in-block session is possible, and every day with a pinned session."""
-    found = []
-    for k in range(max(0, lim.min_days), min(lim.max_days, len(possible)) + 1):
-        for combo in itertools.combinations(sorted(possible), k):
-            if pinned <= set(combo):
-                found.append(frozenset(combo))
-    return found

@@ -17,7 +17,6 @@ enforcement literal (``explain=True``) so an infeasibility core names people and
 
 from __future__ import annotations
 
-import itertools
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import RoomKind, Scenario
 from scheduler.timegrid import covers
-from solver.space import GroupKey, SoloKey, Space, allowed_max, eligible
+from solver.space import GroupKey, SoloKey, Space, allowed_max, day_patterns, eligible
 
 # Integer objective = OBJECTIVE_SCALE * sum(weight * value); weights are used to 0.01.
 WEIGHT_SCALE = 100
@@ -604,11 +603,8 @@ class IopModel:
             possible = [d for d in days if d in fixed_on or any(
                 True for lit, aid, day, _t, _l in self.patient_vars.get(p.id, ())
                 if day == d and self.sc.activity_by_id[aid].in_block)]
-            lits = {}
-            for k in range(max(0, lim.min_days), min(lim.max_days, len(possible)) + 1):
-                for combo in itertools.combinations(possible, k):
-                    if fixed_on <= set(combo):
-                        lits[frozenset(combo)] = self.m.new_bool_var(f"pattern[{p.id},{''.join(map(str, combo))}]")
+            lits = {pattern: self.m.new_bool_var(f"pattern[{p.id},{''.join(map(str, sorted(pattern)))}]")
+                    for pattern in day_patterns(possible, lim.min_days, lim.max_days, fixed_on)}
             if self.best_effort and not fixed_on:
                 lits[frozenset()] = self.m.new_bool_var(f"pattern[{p.id},none]")
                 self.m.add(lits[frozenset()] == 1 - self.inc[p.id])

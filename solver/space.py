@@ -8,6 +8,7 @@ occupies slots ``t .. t+L-1``.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 from scheduler.model import Activity, Cohort, Mode, Patient, RoomKind, Scenario, Session
@@ -84,6 +85,17 @@ def eligible(patient: Patient, activity: Activity) -> bool:
     if activity.cohort != Cohort.ANY and activity.cohort != patient.cohort:
         return False
     return activity.tag is None or activity.tag in patient.tags
+
+
+def day_patterns(possible, min_days: int, max_days: int, pinned) -> list[frozenset[int]]:
+    """Sets of attended days a patient could keep: ``min_days``-``max_days`` of the ``possible``
+    days (those with a possible in-block session), holding every ``pinned`` day."""
+    found = []
+    for k in range(max(0, min_days), min(max_days, len(possible)) + 1):
+        for combo in itertools.combinations(sorted(possible), k):
+            if set(pinned) <= set(combo):
+                found.append(frozenset(combo))
+    return found
 
 
 def allowed_max(patient: Patient, activity: Activity) -> int:
