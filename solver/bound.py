@@ -36,7 +36,7 @@ from collections import defaultdict
 from ortools.sat.python import cp_model
 
 from scheduler.model import HoursBasis, RoomKind, Scenario
-from solver.space import Space, allowed_max, day_patterns
+from solver.space import Space, allowed_max, day_patterns, pattern_counts
 
 from solver.builder import WEIGHT_SCALE
 from solver.repair import solve_cancellable
@@ -194,9 +194,8 @@ class _Relaxation:
             lam = {}
             for pattern in day_patterns([d for d in days if day_minutes.get(d)], lim.min_days, lim.max_days,
                                         pinned_days[p.id]):
-                cost = coef["spread"] * sum(1 for d in pattern if d + 1 in pattern)
-                if p.preferred_days:
-                    cost += coef["preferences"] * sum(1 for d in pattern if d not in p.preferred_days)
+                outside, adjacent = pattern_counts(pattern, p.preferred_days)
+                cost = coef["preferences"] * outside + coef["spread"] * adjacent
                 lam[pattern] = m.new_bool_var(f"pattern[{p.id},{''.join(map(str, pattern))}]")
                 if cost:
                     day_terms.append(cost * lam[pattern])
@@ -235,14 +234,18 @@ class _Relaxation:
             else:
                 weekly[aid, cohort, week_part[aid, cohort, part]].append(g)
         has_pins = {(a2, c2) for (a2, c2, _d) in pinned_seats}
+        # Every patient of a component is in; their required sessions need this many seats.
+        needs: dict[tuple[str, str, object], int] = defaultdict(int)
+        for p in sc.patients:
+            for a in sc.activities:
+                req = p.requirement(a.id)
+                wpart = week_part.get((a.id, p.cohort.value, p.id)) if a.is_group and req is not None else None
+                if wpart is not None and allowed_max(p, a) > 0:
+                    needs[a.id, p.cohort.value, wpart] += req.min_count
         for (aid, cohort, wpart), gs in weekly.items():
             if wpart is None or cap[aid] <= 0:
                 continue
-            members = [p for p in sc.patients if p.cohort.value == cohort
-                       and week_part.get((aid, cohort, p.id)) == wpart]
-            # Every patient of the component is in; their required sessions need this many groups.
-            need = sum(p.requirement(aid).min_count for p in members
-                       if p.requirement(aid) is not None and allowed_max(p, acts[aid]) > 0)
+            need = needs.get((aid, cohort, wpart), 0)
             if (aid, cohort) in has_pins:
                 need -= sum(n for (a2, c2, _d), n in pinned_seats.items() if a2 == aid and c2 == cohort)
                 gs = gs + weekly.get((aid, cohort, None), [])

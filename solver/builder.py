@@ -25,7 +25,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import RoomKind, Scenario
 from scheduler.timegrid import covers
-from solver.space import GroupKey, SoloKey, Space, allowed_max, day_patterns, eligible
+from solver.space import GroupKey, SoloKey, Space, allowed_max, day_patterns, eligible, pattern_counts
 
 # Integer objective = OBJECTIVE_SCALE * sum(weight * value); weights are used to 0.01.
 WEIGHT_SCALE = 100
@@ -655,7 +655,7 @@ class IopModel:
             if not p.preferred_days:
                 continue
             if p.id in self.patterns:
-                total += sum(len(pat - set(p.preferred_days)) * v for pat, v in self.patterns[p.id].items())
+                total += sum(pattern_counts(pat, p.preferred_days)[0] * v for pat, v in self.patterns[p.id].items())
             else:
                 total += sum(self.y[p.id, d] for d in self.prog.days if d not in p.preferred_days)
         return total
@@ -739,7 +739,7 @@ class IopModel:
             if not pairs:
                 break
             if p.id in self.patterns:
-                total += sum(sum(1 for d in pat if d + 1 in pat) * v for pat, v in self.patterns[p.id].items())
+                total += sum(pattern_counts(pat, ())[1] * v for pat, v in self.patterns[p.id].items())
                 continue
             qs = []
             for d, e in pairs:

@@ -98,6 +98,13 @@ def day_patterns(possible, min_days: int, max_days: int, pinned) -> list[frozens
     return found
 
 
+def pattern_counts(pattern, preferred_days) -> tuple[int, int]:
+    """What a day pattern costs in the soft goals: (days outside ``preferred_days``, S1; 0
+    when the patient states none) and (pairs of consecutive days both attended, S6)."""
+    outside = sum(1 for d in pattern if d not in preferred_days) if preferred_days else 0
+    return outside, sum(1 for d in pattern if d + 1 in pattern)
+
+
 def allowed_max(patient: Patient, activity: Activity) -> int:
     """Most sessions of ``activity`` the patient may get this week (0 = never)."""
     req = patient.requirement(activity.id)
