@@ -81,7 +81,7 @@ class Availability:
 
 @dataclass(frozen=True)
 class Weights:
-    """Weight of each soft goal (SPEC section 5); defaults documented in docs/objective.md."""
+    """Weight of each soft goal (SPEC section 5); defaults documented in docs/rules.md."""
 
     preferences: float = 3.0
     continuity: float = 2.0

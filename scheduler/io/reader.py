@@ -1,28 +1,51 @@
 """Read a scenario (a folder of CSV files or one .xlsx workbook) into a validated Scenario.
 
-Every cell is read as text through pandas and parsed here, so that each problem can
-name its file, spreadsheet row, column and value. Reading is all-or-nothing: every
-problem in every file is collected and raised as one ``ScenarioError``; nothing else
-is ever raised for bad input. The file formats are described in docs/formats.md.
+Every cell is read as text through pandas (``tables.py``) and parsed here with the parsers of
+``values.py``, so that each problem can name its file, spreadsheet row, column and value. Reading
+is all-or-nothing: every problem in every file is collected and raised as one ``ScenarioError``;
+nothing else is ever raised for bad input. The file formats are described in docs/formats.md.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import math
-import re
 from dataclasses import dataclass, field, replace
-from datetime import date
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Callable, TypeVar
-
-import pandas as pd
+from typing import Callable
 
 from scheduler import timegrid
-from scheduler.io.errors import InputError, ScenarioError
+from scheduler.io.errors import InputError
+from scheduler.io.tables import (
+    Issues,
+    Row,
+    T,
+    Table,
+    _checked,
+    _csv_table,
+    _guarded,
+    _scenario_tables,
+    _sheet_key,
+    _table_from_frame,
+    _workbook_frames,
+)
+from scheduler.io.values import (
+    MAX_MINUTES,
+    MAX_WEIGHT,
+    _compact,
+    _days_message,
+    _hours_text,
+    parse_bool,
+    parse_choice,
+    parse_clock,
+    parse_count,
+    parse_date,
+    parse_day_name,
+    parse_items,
+    parse_number,
+    parse_requirements,
+)
 from scheduler.model import (
     DAY_NAMES,
     SOFT_GOAL_NAMES,
@@ -33,7 +56,6 @@ from scheduler.model import (
     Mode,
     Patient,
     Program,
-    Requirement,
     Room,
     RoomKind,
     Scenario,
@@ -46,56 +68,12 @@ from scheduler.model import (
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-SCENARIO_TABLES = ("program", "activities", "staff", "rooms", "patients")
-OPTIONAL_TABLES = ("previous_sessions",)
-
-# name -> (required columns, optional columns)
-COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "program": (("key", "value"), ()),
-    "activities": (
-        ("id", "mode", "duration_min", "skill"),
-        ("name", "min_size", "max_size", "staff_count", "room_kind", "cohort", "tag", "with_primary", "in_block"),
-    ),
-    "staff": (("id", "skills"), ("name", "role", "availability", "max_hours_day", "max_hours_week")),
-    "rooms": (("id", "kind", "capacity"), ("name", "availability")),
-    "patients": (
-        ("id",),
-        (
-            "name", "cohort", "tags", "min_days", "max_days", "min_hours", "max_hours", "min_week_hours",
-            "max_week_hours", "availability", "family_availability", "primary_therapist", "requirements",
-            "preferred_days", "status",
-        ),
-    ),
-    "sessions": (
-        ("day", "start", "end", "activity_id", "staff_ids", "room_id", "patient_ids"),
-        ("session_id", "date", "activity_name", "pinned"),
-    ),
-}
-COLUMNS["previous_sessions"] = COLUMNS["sessions"]
-
 PROGRAM_KEYS: tuple[str, ...] = (
     "name", "week_start", "days", "open", "close", "slot_minutes", "max_gap_minutes", "min_days", "max_days",
     "min_hours", "max_hours", "hours_basis", "min_week_hours", "max_week_hours",
 ) + tuple(f"weight_{name}" for name in SOFT_GOAL_NAMES)
 
-_TRUE = {"yes", "y", "true", "1"}
-_FALSE = {"no", "n", "false", "0"}
-_FULL_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_DAY_WORDS = {name.lower(): i for i, name in enumerate(DAY_NAMES)} | {n: i for i, n in enumerate(_FULL_DAY_NAMES)}
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_CLOCK_SECONDS = re.compile(r"^(\d{1,2}:\d{2}):00(\.0+)?$")
-_REQUIREMENT = re.compile(r"^\s*(?P<id>[^=\s]+)\s*=\s*(?P<low>\d+)\s*(?:-\s*(?P<high>\d+)\s*)?$")
-_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _ID_FORBIDDEN = (";", ",", "=")
-
-# Upper bounds of numbers read (F1-F3 in docs/reliability.md): far beyond any clinic, well inside
-# the store's 32-bit integers and the solver's 64-bit arithmetic.
-MAX_COUNT = 10_000  # sizes, capacities, staff counts, days, requirement counts
-MAX_MINUTES = 24 * 60  # durations, slot length, gaps
-MAX_HOURS = 24 * 7  # hour limits (a day's or a week's)
-MAX_WEIGHT = 1_000_000  # soft-goal weights
 
 
 @dataclass(frozen=True)
@@ -104,392 +82,6 @@ class ReadResult:
 
     scenario: Scenario
     warnings: tuple[InputError, ...] = ()
-
-
-# --------------------------------------------------------------------------- problems
-
-
-class Issues:
-    """Collects errors and warnings; reading never stops at the first one."""
-
-    def __init__(self) -> None:
-        self.errors: list[InputError] = []
-        self.warnings: list[InputError] = []
-
-    def error(self, file: str, row: int | None, column: str | None, value: str | None, message: str) -> None:
-        self.errors.append(InputError(file, row, column, value, message))
-
-    def warn(self, file: str, row: int | None, column: str | None, value: str | None, message: str) -> None:
-        self.warnings.append(InputError(file, row, column, value, message))
-
-    def raise_if_any(self) -> None:
-        """Raise one ScenarioError listing every error collected so far."""
-        if self.errors:
-            raise ScenarioError(self.errors, self.warnings)
-
-
-def _guarded(issues: Issues, label: str, default: T, fn: Callable[..., T], *args) -> T:
-    """Run one reading step; an unexpected exception becomes an error naming the file."""
-    try:
-        return fn(*args)
-    except Exception as exc:  # noqa: BLE001 - malformed input must never surface as a traceback
-        issues.error(label, None, None, None, f"could not be read ({type(exc).__name__}: {exc})")
-        return default
-
-
-# --------------------------------------------------------------------------- tables
-
-
-@dataclass(frozen=True)
-class Row:
-    """One non-blank data row: its spreadsheet row number and its cells by column name."""
-
-    number: int
-    cells: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Table:
-    """One CSV file or worksheet, header checked, cells stripped, blank rows dropped."""
-
-    label: str
-    columns: tuple[str, ...]
-    rows: tuple[Row, ...]
-    header_row: int = 1
-
-
-def _clean(value: object) -> str:
-    """A pandas cell as stripped text; missing cells are empty."""
-    if not isinstance(value, str):
-        return ""
-    return value.replace("\ufeff", "").strip()
-
-
-def _decode(data: bytes, label: str, issues: Issues) -> str | None:
-    """UTF-8 text with or without a byte-order mark; anything else is an error that says so."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        row = data[: exc.start].count(b"\n") + 1
-        issues.error(
-            label, row, None, None,
-            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read); "
-            "save it as 'CSV UTF-8 (comma delimited)'",
-        )
-        return None
-
-
-def _excel_separator_hint(text: str) -> tuple[str, str | None]:
-    """Drop an Excel ``sep=;`` first line (Excel does not show it) and return its separator."""
-    first, newline, rest = text.partition("\n")
-    m = re.fullmatch(r"\s*sep=(.)\s*", first)
-    return (rest, m.group(1)) if m and newline else (text, None)
-
-
-def _sniff_delimiter(text: str) -> str:
-    """The separator of the header line: ',' unless ';' or a tab is more frequent."""
-    header = next((line for line in text.split("\n") if line.strip()), "")
-    unquoted = re.sub(r'"[^"]*"', "", header)
-    counts = {sep: unquoted.count(sep) for sep in (",", ";", "\t")}
-    best = max(counts, key=lambda sep: counts[sep])
-    return best if counts[best] > counts[","] else ","
-
-
-def _parser_problem(exc: Exception) -> tuple[int | None, str]:
-    """A pandas tokenizer error as (row, plain words)."""
-    m = _PARSER_FIELDS.search(str(exc))
-    if not m:
-        return None, f"cannot be read as CSV ({exc})"
-    expected, line, saw = m.groups()
-    return int(line), (
-        f"this row has {saw} cells but the header has {expected}; "
-        "a value that contains the separator must be put in double quotes"
-    )
-
-
-def _csv_table(path: Path, label: str, issues: Issues) -> Table | None:
-    """Read one CSV file (UTF-8, any line ending, ',' ';' or tab separated) into a Table."""
-    text = _decode(path.read_bytes(), label, issues)
-    if text is None:
-        return None
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    if not text.strip():
-        issues.error(label, None, None, None, "the file is empty; expected a header row")
-        return None
-    text, separator = _excel_separator_hint(text)
-    # Blank lines before the header are skipped here: pandas would take the first one for a
-    # header-less file of no columns. ``skipped`` keeps the row numbers those of the file.
-    lines = text.split("\n")
-    skipped = next((i for i, line in enumerate(lines) if line.strip()), 0)
-    text = "\n".join(lines[skipped:])
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=separator or _sniff_delimiter(text), header=None, dtype=str,
-            keep_default_na=False, skip_blank_lines=False, engine="c",
-        )
-    except pd.errors.ParserError as exc:
-        row, message = _parser_problem(exc)
-        issues.error(label, None if row is None else row + skipped, None, None, message)
-        return None
-    return _table_from_frame(frame, label, issues, skipped)
-
-
-def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues, skipped: int = 0) -> Table | None:
-    """Turn a header-less frame of text into a Table: header found, checked and lower-cased.
-
-    ``skipped`` blank lines were dropped before the frame's first row (they are counted in row numbers).
-    """
-    grid = [[""]] * skipped + [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
-    header_index = next((i for i, cells in enumerate(grid) if any(cells)), None)
-    if header_index is None:
-        issues.error(label, None, None, None, "the file is empty; expected a header row")
-        return None
-    header = [cell.lower() for cell in grid[header_index]]
-    if not _header_ok(header, label, header_index + 1, issues):
-        return None
-    rows = tuple(
-        Row(i + 1, {name: cells[j] for j, name in enumerate(header) if name})
-        for i, cells in enumerate(grid)
-        if i > header_index and any(cells)
-    )
-    _warn_unnamed_columns(header, grid[header_index + 1 :], label, header_index + 1, issues)
-    return Table(label, tuple(name for name in header if name), rows, header_index + 1)
-
-
-def _header_ok(header: list[str], label: str, row: int, issues: Issues) -> bool:
-    """False (with an error) when a column name appears twice."""
-    seen: dict[str, int] = {}
-    ok = True
-    for position, name in enumerate(header, start=1):
-        if not name:
-            continue
-        if name in seen:
-            issues.error(
-                label, row, name, name,
-                f"the column name appears twice (columns {seen[name]} and {position}); keep one",
-            )
-            ok = False
-        seen.setdefault(name, position)
-    return ok
-
-
-def _warn_unnamed_columns(header: list[str], body: list[list[str]], label: str, row: int, issues: Issues) -> None:
-    """Warn once per header-less column that still holds values (they are ignored)."""
-    for position, name in enumerate(header):
-        if not name and any(position < len(cells) and cells[position] for cells in body):
-            issues.warn(label, row, None, None, f"column {position + 1} has no header; its values are ignored")
-
-
-def _check_columns(table: Table, kind: str, issues: Issues) -> bool:
-    """Missing required columns are errors (False); unknown columns are warnings."""
-    required, optional = COLUMNS[kind]
-    ok = True
-    for name in required:
-        if name not in table.columns:
-            issues.error(
-                table.label, None, name, None,
-                f"required column is missing; the header has: {', '.join(table.columns) or 'nothing'}",
-            )
-            ok = False
-    for name in table.columns:
-        if name not in required and name not in optional:
-            issues.warn(table.label, table.header_row, name, None, "unknown column; it is ignored")
-    return ok
-
-
-def _checked(table: Table | None, kind: str, issues: Issues) -> Table | None:
-    """The table if it has every required column, else None."""
-    if table is None:
-        return None
-    return table if _check_columns(table, kind, issues) else None
-
-
-def _folder_tables(folder: Path, issues: Issues) -> dict[str, Table | None]:
-    """Each scenario table read from ``<name>.csv`` in the folder (file names case-insensitive)."""
-    files = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
-    tables: dict[str, Table | None] = {}
-    for name in SCENARIO_TABLES + OPTIONAL_TABLES:
-        label = f"{name}.csv"
-        path = files.get(label)
-        if path is None:
-            if name in SCENARIO_TABLES:
-                issues.error(label, None, None, None, f"the file is missing from folder '{folder.name}'")
-            continue
-        table = _guarded(issues, label, None, _csv_table, path, label, issues)
-        tables[name] = _checked(table, name, issues)
-    return tables
-
-
-def _sheet_key(sheet_name: object) -> str:
-    """Sheet ``Patients.csv `` -> ``patients``."""
-    key = str(sheet_name).strip().lower()
-    return key[:-4] if key.endswith(".csv") else key
-
-
-def _workbook_frames(path: Path, issues: Issues) -> dict[str, pd.DataFrame] | None:
-    """Every sheet of a workbook as a header-less frame of text."""
-    try:
-        return pd.read_excel(path, sheet_name=None, header=None, dtype=str, keep_default_na=False)
-    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is an input error
-        issues.error(path.name, None, None, None, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})")
-        return None
-
-
-def _workbook_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
-    """Each scenario table read from the sheet of the same name (with or without ``.csv``)."""
-    frames = _workbook_frames(path, issues)
-    if frames is None:
-        return {}
-    tables: dict[str, Table | None] = {}
-    for sheet_name, frame in frames.items():
-        key, label = _sheet_key(sheet_name), f"{path.name} [{str(sheet_name).strip()}]"
-        if key not in SCENARIO_TABLES + OPTIONAL_TABLES:
-            issues.warn(path.name, None, None, str(sheet_name), "unknown sheet; it is ignored")
-        elif key in tables:
-            issues.error(label, None, None, None, f"a second sheet for '{key}'; keep one")
-        else:
-            table = _guarded(issues, label, None, _table_from_frame, frame, label, issues)
-            tables[key] = _checked(table, key, issues)
-    for name in SCENARIO_TABLES:
-        if name not in tables:
-            names = ", ".join(str(s) for s in frames) or "none"
-            issues.error(f"{path.name} [{name}]", None, None, None, f"the sheet is missing; the workbook has: {names}")
-    return tables
-
-
-def _scenario_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
-    """The tables of a scenario folder or workbook; a path that is neither is an error."""
-    if path.is_dir():
-        return _folder_tables(path, issues)
-    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _workbook_tables(path, issues)
-    if not path.exists():
-        issues.error(path.name or str(path), None, None, None, "no such folder or file")
-    else:
-        issues.error(path.name, None, None, None, "expected a folder of CSV files or an .xlsx workbook")
-    return {}
-
-
-# --------------------------------------------------------------------------- values
-
-
-def parse_count(text: str, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
-    """``"3"`` (also ``"3.0"`` from Excel) -> 3; at least ``minimum``, at most ``maximum``."""
-    value = parse_number(text, minimum, maximum)
-    if value != int(value):
-        raise ValueError(f"'{text}' is not a whole number; expected e.g. 3")
-    return int(value)
-
-
-def parse_number(text: str, minimum: float = 0, maximum: float = MAX_HOURS) -> float:
-    """``"3.5"`` or ``"3,5"`` -> 3.5; finite, at least ``minimum``, at most ``maximum``."""
-    if re.fullmatch(r"\d+,\d{3}", text):
-        raise ValueError(f"'{text}' is ambiguous (a decimal comma or a thousands separator?); write e.g. 1000 or 1.5")
-    normal = text.replace(",", ".") if "." not in text and text.count(",") == 1 else text
-    if not _NUMBER.match(normal):
-        raise ValueError(f"'{text}' is not a number; expected e.g. 3 or 3.5")
-    value = float(normal)
-    if value < minimum:
-        if minimum == 0:
-            raise ValueError(f"'{text}' is negative; expected 0 or more")
-        raise ValueError(f"'{text}' is too small; expected {minimum:g} or more")
-    if not math.isfinite(value) or value > maximum:
-        raise ValueError(f"'{_shortened(text)}' is too large; expected at most {maximum:g}")
-    return value
-
-
-def _shortened(text: str) -> str:
-    """A long cell cut for a message (the error's value still carries it whole)."""
-    return text if len(text) <= 20 else f"{text[:8]}…{text[-8:]} ({len(text)} characters)"
-
-
-def parse_bool(text: str) -> bool:
-    """yes/no, true/false, y/n, 1/0 in any case."""
-    key = text.strip().lower()
-    if key in _TRUE:
-        return True
-    if key in _FALSE:
-        return False
-    raise ValueError(f"'{text}' is not yes or no; expected yes, no, true, false, y, n, 1 or 0")
-
-
-def parse_choice(text: str, enum: type[StrEnum], noun: str, allowed: tuple[StrEnum, ...] | None = None) -> StrEnum:
-    """A case-insensitive enum value among ``allowed`` (default: all); ``noun`` carries its article."""
-    allowed = allowed or tuple(enum)
-    for member in allowed:
-        if text.strip().lower() == member.value:
-            return member
-    names = [m.value for m in allowed]
-    listed = ", ".join(names[:-1]) + f" or {names[-1]}" if len(names) > 1 else names[0]
-    raise ValueError(f"'{text}' is not {noun}; expected {listed}")
-
-
-def parse_date(text: str) -> date:
-    """``YYYY-MM-DD`` (an Excel date cell's ``00:00:00`` time is tolerated)."""
-    head, _, rest = text.strip().replace("T", " ").partition(" ")
-    try:
-        if rest.strip("0: ") or len(head) != 10:
-            raise ValueError
-        return date.fromisoformat(head)
-    except ValueError:
-        raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD, e.g. 2026-11-30") from None
-
-
-def parse_clock(text: str) -> int:
-    """``HH:MM`` -> minutes; an Excel time cell's ``:00`` seconds are tolerated."""
-    m = _CLOCK_SECONDS.match(text.strip())
-    return timegrid.parse_time(m.group(1) if m else text)
-
-
-def parse_day_name(text: str) -> int:
-    """One day, ``Mon`` or ``Monday`` in any case -> its index."""
-    key = text.strip().lower()
-    if key not in _DAY_WORDS:
-        raise ValueError(f"'{text}' is not a day; expected one of {', '.join(DAY_NAMES)}")
-    return _DAY_WORDS[key]
-
-
-def parse_items(text: str) -> tuple[str, ...]:
-    """``"a; b,c"`` -> ("a", "b", "c"): ``;`` separated (``,`` tolerated), blanks dropped."""
-    return tuple(item.strip() for item in re.split(r"[;,]", text) if item.strip())
-
-
-def parse_requirements(text: str) -> tuple[Requirement, ...]:
-    """``"PROC=3; CBT=2-3"`` -> requirements in the order written; each activity once."""
-    out: list[Requirement] = []
-    for entry in (e.strip() for e in text.split(";")):
-        if not entry:
-            continue
-        m = _REQUIREMENT.match(entry)
-        if not m:
-            hint = " (separate requirements with ';')" if "," in entry else ""
-            expected = "expected ACTIVITY=COUNT or ACTIVITY=MIN-MAX, e.g. PROC=3; CBT=2-3"
-            raise ValueError(f"'{entry}' is not a requirement{hint}; {expected}")
-        low = parse_count(m.group("low"))
-        high = parse_count(m.group("high")) if m.group("high") is not None else low
-        if low > high:
-            raise ValueError(f"'{entry}': the minimum {low} is more than the maximum {high}")
-        if any(r.activity_id == m.group("id") for r in out):
-            raise ValueError(f"'{m.group('id')}' is named twice; give each activity once")
-        out.append(Requirement(m.group("id"), low, high))
-    return tuple(out)
-
-
-def _days_message(program: Program) -> str:
-    return f"the program runs only {len(program.days)} days a week ({timegrid.format_days(program.days)})"
-
-
-def _compact(value: float) -> str:
-    """3.0 -> '3', 3.5 -> '3.5' (for messages)."""
-    return f"{value:g}"
-
-
-def _hours_text(program: Program) -> str:
-    """The program's days and hours as a coordinator writes them, e.g. ``Mon-Fri 08:00-20:00``."""
-    days = timegrid.format_days(program.days)
-    return f"{days} {timegrid.format_time(program.open)}-{timegrid.format_time(program.close)}"
 
 
 # --------------------------------------------------------------------------- cells

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from scheduler.io.reader import parse_requirements as _read_requirements
+from scheduler.io.values import parse_requirements as _read_requirements
 from scheduler.model import DAY_NAMES, Availability, Cohort, HoursBasis, Mode, Requirement, RoomKind
 from scheduler.timegrid import format_availability, format_days, format_time, parse_availability, parse_days, parse_time
 

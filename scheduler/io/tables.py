@@ -1,0 +1,314 @@
+"""Scenario tables: each CSV file or worksheet read as text, its header checked, and the problems met.
+
+Cells stay text here (``values.py`` parses them), so that every problem can still name its file,
+spreadsheet row and column; ``Issues`` collects them all rather than stopping at the first.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import pandas as pd
+
+from scheduler.io.errors import InputError, ScenarioError
+
+T = TypeVar("T")
+
+SCENARIO_TABLES = ("program", "activities", "staff", "rooms", "patients")
+OPTIONAL_TABLES = ("previous_sessions",)
+
+# name -> (required columns, optional columns)
+COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "program": (("key", "value"), ()),
+    "activities": (
+        ("id", "mode", "duration_min", "skill"),
+        ("name", "min_size", "max_size", "staff_count", "room_kind", "cohort", "tag", "with_primary", "in_block"),
+    ),
+    "staff": (("id", "skills"), ("name", "role", "availability", "max_hours_day", "max_hours_week")),
+    "rooms": (("id", "kind", "capacity"), ("name", "availability")),
+    "patients": (
+        ("id",),
+        (
+            "name", "cohort", "tags", "min_days", "max_days", "min_hours", "max_hours", "min_week_hours",
+            "max_week_hours", "availability", "family_availability", "primary_therapist", "requirements",
+            "preferred_days", "status",
+        ),
+    ),
+    "sessions": (
+        ("day", "start", "end", "activity_id", "staff_ids", "room_id", "patient_ids"),
+        ("session_id", "date", "activity_name", "pinned"),
+    ),
+}
+COLUMNS["previous_sessions"] = COLUMNS["sessions"]
+
+_PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+
+
+# --------------------------------------------------------------------------- problems
+
+
+class Issues:
+    """Collects errors and warnings; reading never stops at the first one."""
+
+    def __init__(self) -> None:
+        self.errors: list[InputError] = []
+        self.warnings: list[InputError] = []
+
+    def error(self, file: str, row: int | None, column: str | None, value: str | None, message: str) -> None:
+        self.errors.append(InputError(file, row, column, value, message))
+
+    def warn(self, file: str, row: int | None, column: str | None, value: str | None, message: str) -> None:
+        self.warnings.append(InputError(file, row, column, value, message))
+
+    def raise_if_any(self) -> None:
+        """Raise one ScenarioError listing every error collected so far."""
+        if self.errors:
+            raise ScenarioError(self.errors, self.warnings)
+
+
+def _guarded(issues: Issues, label: str, default: T, fn: Callable[..., T], *args) -> T:
+    """Run one reading step; an unexpected exception becomes an error naming the file."""
+    try:
+        return fn(*args)
+    except Exception as exc:  # noqa: BLE001 - malformed input must never surface as a traceback
+        issues.error(label, None, None, None, f"could not be read ({type(exc).__name__}: {exc})")
+        return default
+
+
+# --------------------------------------------------------------------------- tables
+
+
+@dataclass(frozen=True)
+class Row:
+    """One non-blank data row: its spreadsheet row number and its cells by column name."""
+
+    number: int
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV file or worksheet, header checked, cells stripped, blank rows dropped."""
+
+    label: str
+    columns: tuple[str, ...]
+    rows: tuple[Row, ...]
+    header_row: int = 1
+
+
+def _clean(value: object) -> str:
+    """A pandas cell as stripped text; missing cells are empty."""
+    if not isinstance(value, str):
+        return ""
+    return value.replace("\ufeff", "").strip()
+
+
+def _decode(data: bytes, label: str, issues: Issues) -> str | None:
+    """UTF-8 text with or without a byte-order mark; anything else is an error that says so."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        row = data[: exc.start].count(b"\n") + 1
+        issues.error(
+            label, row, None, None,
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be read); "
+            "save it as 'CSV UTF-8 (comma delimited)'",
+        )
+        return None
+
+
+def _excel_separator_hint(text: str) -> tuple[str, str | None]:
+    """Drop an Excel ``sep=;`` first line (Excel does not show it) and return its separator."""
+    first, newline, rest = text.partition("\n")
+    m = re.fullmatch(r"\s*sep=(.)\s*", first)
+    return (rest, m.group(1)) if m and newline else (text, None)
+
+
+def _sniff_delimiter(text: str) -> str:
+    """The separator of the header line: ',' unless ';' or a tab is more frequent."""
+    header = next((line for line in text.split("\n") if line.strip()), "")
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {sep: unquoted.count(sep) for sep in (",", ";", "\t")}
+    best = max(counts, key=lambda sep: counts[sep])
+    return best if counts[best] > counts[","] else ","
+
+
+def _parser_problem(exc: Exception) -> tuple[int | None, str]:
+    """A pandas tokenizer error as (row, plain words)."""
+    m = _PARSER_FIELDS.search(str(exc))
+    if not m:
+        return None, f"cannot be read as CSV ({exc})"
+    expected, line, saw = m.groups()
+    return int(line), (
+        f"this row has {saw} cells but the header has {expected}; "
+        "a value that contains the separator must be put in double quotes"
+    )
+
+
+def _csv_table(path: Path, label: str, issues: Issues) -> Table | None:
+    """Read one CSV file (UTF-8, any line ending, ',' ';' or tab separated) into a Table."""
+    text = _decode(path.read_bytes(), label, issues)
+    if text is None:
+        return None
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.strip():
+        issues.error(label, None, None, None, "the file is empty; expected a header row")
+        return None
+    text, separator = _excel_separator_hint(text)
+    # Blank lines before the header are skipped here: pandas would take the first one for a
+    # header-less file of no columns. ``skipped`` keeps the row numbers those of the file.
+    lines = text.split("\n")
+    skipped = next((i for i, line in enumerate(lines) if line.strip()), 0)
+    text = "\n".join(lines[skipped:])
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=separator or _sniff_delimiter(text), header=None, dtype=str,
+            keep_default_na=False, skip_blank_lines=False, engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        row, message = _parser_problem(exc)
+        issues.error(label, None if row is None else row + skipped, None, None, message)
+        return None
+    return _table_from_frame(frame, label, issues, skipped)
+
+
+def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues, skipped: int = 0) -> Table | None:
+    """Turn a header-less frame of text into a Table: header found, checked and lower-cased.
+
+    ``skipped`` blank lines were dropped before the frame's first row (they are counted in row numbers).
+    """
+    grid = [[""]] * skipped + [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
+    header_index = next((i for i, cells in enumerate(grid) if any(cells)), None)
+    if header_index is None:
+        issues.error(label, None, None, None, "the file is empty; expected a header row")
+        return None
+    header = [cell.lower() for cell in grid[header_index]]
+    if not _header_ok(header, label, header_index + 1, issues):
+        return None
+    rows = tuple(
+        Row(i + 1, {name: cells[j] for j, name in enumerate(header) if name})
+        for i, cells in enumerate(grid)
+        if i > header_index and any(cells)
+    )
+    _warn_unnamed_columns(header, grid[header_index + 1 :], label, header_index + 1, issues)
+    return Table(label, tuple(name for name in header if name), rows, header_index + 1)
+
+
+def _header_ok(header: list[str], label: str, row: int, issues: Issues) -> bool:
+    """False (with an error) when a column name appears twice."""
+    seen: dict[str, int] = {}
+    ok = True
+    for position, name in enumerate(header, start=1):
+        if not name:
+            continue
+        if name in seen:
+            issues.error(
+                label, row, name, name,
+                f"the column name appears twice (columns {seen[name]} and {position}); keep one",
+            )
+            ok = False
+        seen.setdefault(name, position)
+    return ok
+
+
+def _warn_unnamed_columns(header: list[str], body: list[list[str]], label: str, row: int, issues: Issues) -> None:
+    """Warn once per header-less column that still holds values (they are ignored)."""
+    for position, name in enumerate(header):
+        if not name and any(position < len(cells) and cells[position] for cells in body):
+            issues.warn(label, row, None, None, f"column {position + 1} has no header; its values are ignored")
+
+
+def _check_columns(table: Table, kind: str, issues: Issues) -> bool:
+    """Missing required columns are errors (False); unknown columns are warnings."""
+    required, optional = COLUMNS[kind]
+    ok = True
+    for name in required:
+        if name not in table.columns:
+            issues.error(
+                table.label, None, name, None,
+                f"required column is missing; the header has: {', '.join(table.columns) or 'nothing'}",
+            )
+            ok = False
+    for name in table.columns:
+        if name not in required and name not in optional:
+            issues.warn(table.label, table.header_row, name, None, "unknown column; it is ignored")
+    return ok
+
+
+def _checked(table: Table | None, kind: str, issues: Issues) -> Table | None:
+    """The table if it has every required column, else None."""
+    if table is None:
+        return None
+    return table if _check_columns(table, kind, issues) else None
+
+
+def _folder_tables(folder: Path, issues: Issues) -> dict[str, Table | None]:
+    """Each scenario table read from ``<name>.csv`` in the folder (file names case-insensitive)."""
+    files = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    tables: dict[str, Table | None] = {}
+    for name in SCENARIO_TABLES + OPTIONAL_TABLES:
+        label = f"{name}.csv"
+        path = files.get(label)
+        if path is None:
+            if name in SCENARIO_TABLES:
+                issues.error(label, None, None, None, f"the file is missing from folder '{folder.name}'")
+            continue
+        table = _guarded(issues, label, None, _csv_table, path, label, issues)
+        tables[name] = _checked(table, name, issues)
+    return tables
+
+
+def _sheet_key(sheet_name: object) -> str:
+    """Sheet ``Patients.csv `` -> ``patients``."""
+    key = str(sheet_name).strip().lower()
+    return key[:-4] if key.endswith(".csv") else key
+
+
+def _workbook_frames(path: Path, issues: Issues) -> dict[str, pd.DataFrame] | None:
+    """Every sheet of a workbook as a header-less frame of text."""
+    try:
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=str, keep_default_na=False)
+    except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is an input error
+        issues.error(path.name, None, None, None, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})")
+        return None
+
+
+def _workbook_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
+    """Each scenario table read from the sheet of the same name (with or without ``.csv``)."""
+    frames = _workbook_frames(path, issues)
+    if frames is None:
+        return {}
+    tables: dict[str, Table | None] = {}
+    for sheet_name, frame in frames.items():
+        key, label = _sheet_key(sheet_name), f"{path.name} [{str(sheet_name).strip()}]"
+        if key not in SCENARIO_TABLES + OPTIONAL_TABLES:
+            issues.warn(path.name, None, None, str(sheet_name), "unknown sheet; it is ignored")
+        elif key in tables:
+            issues.error(label, None, None, None, f"a second sheet for '{key}'; keep one")
+        else:
+            table = _guarded(issues, label, None, _table_from_frame, frame, label, issues)
+            tables[key] = _checked(table, key, issues)
+    for name in SCENARIO_TABLES:
+        if name not in tables:
+            names = ", ".join(str(s) for s in frames) or "none"
+            issues.error(f"{path.name} [{name}]", None, None, None, f"the sheet is missing; the workbook has: {names}")
+    return tables
+
+
+def _scenario_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
+    """The tables of a scenario folder or workbook; a path that is neither is an error."""
+    if path.is_dir():
+        return _folder_tables(path, issues)
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _workbook_tables(path, issues)
+    if not path.exists():
+        issues.error(path.name or str(path), None, None, None, "no such folder or file")
+    else:
+        issues.error(path.name, None, None, None, "expected a folder of CSV files or an .xlsx workbook")
+    return {}
