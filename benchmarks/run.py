@@ -95,11 +95,10 @@ def run_child(scenario_path: str, contender: str, time_limit: float) -> dict:
         result = solve(scenario, params)
         timetable = result.timetable
         left_out = [w.patient_id for w in result.waitlist]
-        built = re.search(r"built in ([0-9.]+)\s*s", result.message or "")
         record.update(
             status=result.status.value, seconds=result.seconds, first_s=result.first_solution_seconds,
             solver_objective=result.objective, bound=result.bound, message=result.message,
-            build_s=getattr(result, "build_seconds", None) or (float(built.group(1)) if built else None),
+            build_s=result.build_seconds,
             history=[[h.objective, h.bound, h.seconds] for h in result.history],
         )
     record["wall_s"] = time.monotonic() - started

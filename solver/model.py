@@ -162,7 +162,9 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         )
     bounder = None
     try:
+        built_at = time.monotonic()
         space = build_space(scenario)
+        build_seconds = time.monotonic() - built_at
         if space.pin_problems:
             return SolveResult(
                 SolveStatus.INFEASIBLE,
@@ -180,7 +182,8 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             result = _template_only(scenario, params, start, findings, cancel, on_progress)
             # No whole-week search follows: the polish has the rest of the time limit.
             polish = start + 0.95 * params.time_limit - time.monotonic()
-            return bounder.apply(_polish_result(scenario, result, polish, cancel, start=start))
+            return replace(bounder.apply(_polish_result(scenario, result, polish, cancel, start=start)),
+                           build_seconds=build_seconds)
         # The template first: a coordinator's week (often with everyone) in seconds, before the model exists.
         # Time plan: template re-fills until 15% of the limit (5% once at most 3 are left out), neighbourhood fit until 50%,
         # then the whole-week model: completion of its hint <= 10%, repair until 60%, search.
@@ -189,11 +192,13 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         if greedy is not None:
             greedy = replace(greedy, timetable=polish_staff(scenario, greedy.timetable, _polish_reserve(params), cancel))
         greedy_at = time.monotonic() - start
+        built_at = time.monotonic()
         model = IopModel(space, best_effort=True).build()
-        build_seconds = time.monotonic() - start
+        build_seconds += time.monotonic() - built_at
         log.info(
-            "model built in %.2fs: %d group starts, %d patient choices, %d constraints",
+            "model built in %.2fs (%.2fs after the start): %d group starts, %d patient choices, %d constraints",
             build_seconds,
+            time.monotonic() - start,
             len(model.g),
             len(model.xg) + len(model.xs),
             len(model.m.proto.constraints),
@@ -217,7 +222,8 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             bounder.stop.set()
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
     result = _search(model, params, cancel, start, warm, findings, relay)
-    return bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
+    result = bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
+    return replace(result, build_seconds=build_seconds)
 
 
 def _polish_reserve(params: SolveParams) -> float:

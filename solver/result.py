@@ -80,6 +80,9 @@ class SolveResult:
     explanations: tuple[str, ...] = ()
     waitlist: tuple[WaitlistEntry, ...] = ()
     history: tuple[Progress, ...] = field(default=(), repr=False)
+    # Seconds spent building the search space and, where it is used, the whole-week CP-SAT
+    # model (None when the solve stopped before building them).
+    build_seconds: float | None = None
 
     @property
     def gap(self) -> float | None:

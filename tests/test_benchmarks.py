@@ -40,5 +40,7 @@ def test_a_tiny_run_writes_validated_rows_and_a_summary(tmp_path):
         assert float(r["time_limit"]) == 4 and r["size"] == "12"
         if r["objective"]:
             assert r["violations"] == "0"
+    cpsat = next(r for r in rows if r["contender"] == "cpsat")
+    assert 0 < float(cpsat["build_s"]) < 4  # the solver's own build time, inside the limit
     summary = (tmp_path / "summary.md").read_text(encoding="utf-8")
     assert "4 s per run" in summary and "| 12 |" in summary
