@@ -1,7 +1,8 @@
 """Neighbourhood fit: place the patients a template left out, without the whole-week model.
 
-Each round takes a left-out patient and a few patients like them (same cohort, same
-therapist, overlapping hours), lifts them out of the current timetable and builds a
+After every change of the timetable each left-out patient is first tried alone (a tiny
+model, 0.1-1 s). Then each round takes a left-out patient and a few patients like them
+(same cohort, same therapist, overlapping hours), lifts them out of the current timetable and builds a
 small CP-SAT model (solver/builder.py) of *those patients only*. Everything else stays
 as it is: each remaining session keeps its time, staff and room (they are taken), and a
 group session keeps its other patients, while the freed patients may join it as long as
@@ -11,8 +12,10 @@ timetable, restricted to the patients it holds, passes ``scheduler.validate`` â€
 that shares no code with the model.
 
 Before the first round, and after every few rounds without progress, the facilitators of
-group sessions are re-chosen so that the left-out patients' primary therapists are free
-inside those patients' hours where someone else can lead (``polish.clear_the_way``): a
+group sessions are re-chosen so that each left-out patient's sessions with their primary
+therapist have a time at which the therapist is free, and then so that the therapist leads
+as little as possible inside those hours, where someone else can lead
+(``polish.clear_the_way``): a
 template often has the one therapist a patient needs leading groups then (500 patients,
 seed 0: 11 left out -> 1 within the time limit, where the fit alone placed 1).
 
@@ -56,16 +59,30 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
     if scenario.previous is not None:
         pinned = {pid for s in scenario.previous.sessions if s.pinned for pid in s.patient_ids}
     size, rounds, failed, round_seconds = 8, 0, 0, ROUND_SECONDS
+    cleared_at = None
+    tried_alone: set[str] = set()  # left-out patients already tried alone against the timetable in hand
     while left - pinned and time.monotonic() < deadline - 0.3 and not (cancel is not None and cancel.is_set()):
-        if rounds == 0 or (failed and failed % CLEAR_EVERY == 0):
+        if rounds == 0 or (failed and failed % CLEAR_EVERY == 0 and failed != cleared_at):
             # (Again after every few rounds without progress: the fit moves other patients.)
             waiting = [scenario.patient_by_id[pid] for pid in sorted(left - pinned)]
             seconds = min(CLEAR_SECONDS, max(0.0, deadline - time.monotonic() - 0.3))
             timetable = clear_the_way(_only(scenario, left), timetable, waiting, seconds, cancel)
+            cleared_at = failed
+            tried_alone.clear()
         rounds += 1
         candidates = sorted(left - pinned)
-        target = candidates[rng.randrange(len(candidates))]
-        free = _neighbourhood(scenario, timetable, target, left, size, rng) - pinned
+        fresh = [pid for pid in candidates if pid not in tried_alone]
+        alone = bool(fresh)
+        if alone:
+            # Each left-out patient is first tried alone: the model is tiny (0.1-1 s), and once
+            # the way is cleared that is often enough (demo clinic: the one family session that
+            # 4-s neighbourhood rounds missed, placed in 0.1 s).
+            target = fresh[rng.randrange(len(fresh))]
+            tried_alone.add(target)
+            free = {target}
+        else:
+            target = candidates[rng.randrange(len(candidates))]
+            free = _neighbourhood(scenario, timetable, target, left, size, rng) - pinned
         seconds = min(round_seconds, deadline - time.monotonic())
         try:
             outcome = _round(scenario, timetable, free, seconds, cancel, seed + rounds)
@@ -82,9 +99,12 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
                 timetable, left = merged, now_left
                 log.info("fit round %d: %d free, %d placed (was %d); %d left out", rounds, len(free), len(placed),
                          before, len(left))
-                failed = 0
+                failed, cleared_at = 0, None
+                tried_alone.clear()
                 continue
             log.warning("fit round %d: merged timetable failed validation; discarded", rounds)
+        if alone:
+            continue  # neither the neighbourhood's size nor the clearing cadence learns from these
         failed += 1
         # Nothing gained: look wider next time (smaller, and with more time, when the round ran
         # out of time: a 12-patient whole-clinic round needs ~4 s on a busy 2-core machine).

@@ -14,9 +14,10 @@ patient's process groups to whoever is free; this typically removes most of S2.
 
 A result is used only when it scores better by ``scheduler.validate.soft_terms``.
 
-The same model also *clears the way* for the neighbourhood fit (solver/fit.py): with
-"a waiting patient's therapist leads a group inside that patient's hours" as the first
-thing to minimise, it frees the therapists whom left-out patients need.
+The same model also *clears the way* for the neighbourhood fit (solver/fit.py): with "each
+of a waiting patient's sessions with their therapist has a time at which the therapist is
+free" as the first thing to maximise, and "the therapist leads a group inside that patient's
+hours" as the next to minimise, it frees the therapists whom left-out patients need.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import logging
 import threading
 import time
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
@@ -60,44 +61,85 @@ def clear_the_way(scenario: Scenario, timetable: Timetable, waiting, seconds: fl
 
     A waiting patient's individual and family sessions need their own therapist inside
     their (or their family's) hours; a template often has that therapist leading groups
-    there. The facilitator model above, with leading a group inside those hours as the
-    first thing to minimise, frees them where another qualified facilitator can lead.
-    Patients' times are untouched; the result is used only when it frees some of those
-    hours and passes ``scheduler.validate`` (continuity and balance may get worse: placing
-    a patient comes first).
+    there. The facilitator model above, with first "a time for each such session where
+    the therapist is free" to maximise and then "leading a group inside those hours" to
+    minimise, frees them where another qualified facilitator can lead. Patients' times
+    are untouched; the result is used only when it frees some of those times or hours and
+    passes ``scheduler.validate`` (continuity and balance may get worse: placing a patient
+    comes first).
     """
     prog = scenario.program
-    avoid: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    needs: list[_Need] = []
     for p in waiting:
         if p.primary_therapist not in scenario.staff_by_id:
             continue
         for req in p.requirements:
             a = scenario.activity_by_id.get(req.activity_id)
-            if a is None or not a.with_primary:
+            if a is None or not a.with_primary or req.min_count <= 0:
                 continue
             hours = p.family_availability if a.mode == Mode.FAMILY else p.availability
-            for d in prog.days:
-                avoid[p.primary_therapist].extend((d, w.start, w.end) for w in open_windows(hours, prog, d))
-    if not avoid:
+            windows = tuple((d, w.start, w.end) for d in prog.days for w in open_windows(hours, prog, d))
+            needs.append(_Need(p.primary_therapist, a.duration_min, windows))
+    if not needs:
         return timetable
 
-    def inside(t: Timetable) -> int:
+    def standing(t: Timetable) -> tuple[int, int]:
         acts = scenario.activity_by_id
-        return sum(1 for s in t.sessions if not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group
-                   for sid in s.staff_ids if _inside_any(avoid.get(sid, ()), s))
+        avoid = _avoided(needs)
+        inside = sum(1 for s in t.sessions if not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group
+                     for sid in s.staff_ids if _inside_any(avoid.get(sid, ()), s))
+        return _needs_met(scenario, needs, t), -inside
 
-    before = inside(timetable)
-    if before == 0:
+    before = standing(timetable)
+    if before == (len(needs), 0):
         return timetable
-    solved = _solve(scenario, timetable, seconds, cancel, False, avoid, "clearing the way")
+    solved = _solve(scenario, timetable, seconds, cancel, False, needs, "clearing the way")
     if solved is None:
         return timetable
     cleared, _code, _wall = solved
-    after = inside(cleared)
-    log.info("clearing the way: therapists' sessions inside waiting patients' hours %d -> %d", before, after)
-    if after < before and validate(scenario, cleared) == []:
+    after = standing(cleared)
+    log.info("clearing the way: sessions with their therapist that have a free time %d -> %d of %d; "
+             "therapists' groups inside those hours %d -> %d", before[0], after[0], len(needs), -before[1], -after[1])
+    if after > before and validate(scenario, cleared) == []:
         return cleared
     return timetable
+
+
+@dataclass(frozen=True)
+class _Need:
+    """A waiting patient's session with their primary therapist: its length and the hours it may take."""
+
+    therapist: str
+    minutes: int
+    windows: tuple[tuple[int, int, int], ...]  # (day, start, end)
+
+    def times(self, prog) -> list[tuple[int, int, int]]:
+        """(day, start, end) of every start on the program's grid inside the windows."""
+        out = []
+        for d, b, e in self.windows:
+            t = prog.open + -(-(b - prog.open) // prog.slot_minutes) * prog.slot_minutes
+            while t + self.minutes <= e:
+                out.append((d, t, t + self.minutes))
+                t += prog.slot_minutes
+        return out
+
+
+def _avoided(needs: list[_Need]) -> dict[str, list[tuple[int, int, int]]]:
+    avoid: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+    for n in needs:
+        avoid[n.therapist].extend(n.windows)
+    return avoid
+
+
+def _needs_met(scenario: Scenario, needs: list[_Need], timetable: Timetable) -> int:
+    """How many of the needs have a time at which their therapist has no session."""
+    busy: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
+    for s in timetable.sessions:
+        for sid in s.staff_ids:
+            busy[sid, s.day].append((s.start, s.end))
+    return sum(1 for n in needs
+               if any(not any(taken_from < end and start < taken_to for taken_from, taken_to in busy[n.therapist, day])
+                      for day, start, end in n.times(scenario.program)))
 
 
 def _inside_any(windows, session) -> bool:
@@ -114,10 +156,10 @@ def _polish(scenario: Scenario, timetable: Timetable, seconds: float, cancel, sw
     return better if after < before - 1e-9 else timetable
 
 
-def _solve(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swaps: bool, avoid, what: str):
+def _solve(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swaps: bool, needs, what: str):
     """Build and solve the facilitator model: (timetable with its choices, status name, seconds) or None."""
     try:
-        built = _build(scenario, timetable, swaps, avoid)
+        built = _build(scenario, timetable, swaps, needs)
     except Exception:  # an improvement only; never let it stop a solve
         log.exception("%s could not be built", what)
         return None
@@ -139,7 +181,7 @@ def _solve(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swa
     return Timetable(tuple(sessions)), solver.status_name(code), solver.wall_time
 
 
-def _build(scenario: Scenario, timetable: Timetable, swaps: bool, avoid=None):
+def _build(scenario: Scenario, timetable: Timetable, swaps: bool, needs=None):
     prog = scenario.program
     acts = scenario.activity_by_id
     sessions = timetable.sessions
@@ -281,11 +323,32 @@ def _build(scenario: Scenario, timetable: Timetable, swaps: bool, avoid=None):
     w2 = round(w.of("continuity") * WEIGHT_SCALE)
     w4 = round(w.of("balance") * WEIGHT_SCALE)
     soft = w2 * MINUTES_PER_HOUR * sum(continuity) + w4 * balance
-    if avoid:
-        # Leading a group inside a waiting patient's hours outweighs every soft goal here.
+    if needs:
+        # Leading a group inside a waiting patient's hours outweighs every soft goal here, and a
+        # free time for each of their sessions with the therapist outweighs that.
+        avoid = _avoided(needs)
         inside = [lit for i in movable for sid, lit in choice[i].items() if _inside_any(avoid.get(sid, ()), sessions[i])]
         ceiling = w2 * MINUTES_PER_HOUR * sum(len(f) for f in leads.values()) + w4 * 7 * 24 * 60
-        m.minimize((ceiling + 1) * sum(inside) + soft)
+        unmet = []
+        for n in needs:
+            free = []
+            for day, start, end in n.times(prog):
+                if any(taken_from < end and start < taken_to for taken_from, taken_to in busy.get((n.therapist, day), ())):
+                    continue  # an individual, family or pinned session of theirs is there
+                holders = [choice[i][n.therapist] for i in by_staff_day.get((n.therapist, day), ())
+                           if sessions[i].start < end and start < sessions[i].end]
+                if not holders:
+                    free = [1]
+                    break
+                lit = m.new_bool_var("")
+                for held in holders:
+                    m.add_implication(lit, held.Not())
+                free.append(lit)
+            met = m.new_bool_var("")
+            m.add(met <= sum(free))
+            unmet.append(met.Not())
+        top = (ceiling + 1) * (len(inside) + 1)
+        m.minimize(top * sum(unmet) + (ceiling + 1) * sum(inside) + soft)
     else:
         m.minimize(soft)
     return m, choice, seat, movable

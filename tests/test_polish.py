@@ -92,3 +92,40 @@ def test_clearing_the_way_frees_a_waiting_patients_therapist():
     timetable, left = fit(scenario, week, ["W"], time.monotonic() + 20)
     assert left == set()
     assert validate(scenario, timetable) == []
+
+
+def test_clearing_the_way_frees_a_whole_hour_before_fewer_groups():
+    """W needs an hour of individual therapy with T1 between 09:00 and 10:45; T1 leads a
+    60-min group at 09:00 and two 30-min groups at 10:00 and 10:30, all inside W's hours.
+    T2 may lead one hour a day: the 09:00 group, or both short ones. Handing off the two
+    short ones leaves fewer of T1's groups inside W's hours (1 instead of 2) but no whole
+    free hour inside them; clearing the way must free the hour at 09:00, and W then fits."""
+    from solver.fit import fit
+    from solver.greedy import scenario_without
+    from solver.polish import clear_the_way
+    from solver_fixtures import group, individual, micro, patient, program, room, sess, staff
+
+    prog = program("Mon", "09:00", "11:00")
+    morning = [patient(f"P{i}", "PROC=1", "Mon 09:00-10:00", min_hours=1, min_week_hours=0) for i in range(3)]
+    late = [patient(f"Q{i}", "B=1; C=1", "Mon 10:00-11:00", min_hours=1, min_week_hours=0) for i in range(3)]
+    waiting = patient("W", "IND=1", "Mon 09:00-10:45", primary="T1", min_hours=1, min_week_hours=0)
+    scenario = micro(morning + late + [waiting],
+                     [group("PROC"), group("B", 30, skill="b"), group("C", 30, skill="c"), individual()],
+                     [staff("T1", "process b c therapy"), staff("T2", "process b c", max_hours_day=1)],
+                     [room("G1"), room("G2"), room("O1", RoomKind.OFFICE, 1)], prog)
+    week = Timetable((
+        sess("Mon", "09:00", "10:00", "PROC", "T1", "G1", "P0 P1 P2"),
+        sess("Mon", "10:00", "10:30", "B", "T1", "G2", "Q0 Q1 Q2"),
+        sess("Mon", "10:30", "11:00", "C", "T1", "G2", "Q0 Q1 Q2"),
+    ))
+    placed = scenario_without(scenario, ["W"])
+    assert validate(placed, week) == []
+
+    cleared = clear_the_way(placed, week, [waiting], 5)
+    assert {s.activity_id: s.staff_ids for s in cleared.sessions} == {"PROC": ("T2",), "B": ("T1",), "C": ("T1",)}
+    assert validate(placed, cleared) == []
+    assert patient_weeks(cleared) == patient_weeks(week)
+
+    timetable, left = fit(scenario, week, ["W"], time.monotonic() + 20)
+    assert left == set()
+    assert validate(scenario, timetable) == []
