@@ -1,6 +1,6 @@
 """Regenerate the screenshots in this folder (1280x800) from the demo clinic, solved for real.
 
-    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [--time-limit 30] [--best-effort]
+    QT_QPA_PLATFORM=offscreen python docs/screenshots/make_screenshots.py [--time-limit 60] [--best-effort]
 
 The demo is loaded into a temporary database; your own clinic file is not touched.
 """
@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--time-limit", type=float, default=30.0)
+    parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--best-effort", action="store_true", help="solve in best-effort mode (timetable + waitlist)")
     args = parser.parse_args(argv)
     app = make_app()

@@ -32,7 +32,7 @@ class SolvePanel(QFrame):
         form = QFormLayout()
         self.time_limit = QSpinBox()
         self.time_limit.setRange(1, 3600)
-        self.time_limit.setValue(30)
+        self.time_limit.setValue(round(SolveParams().time_limit))  # the CLI's default too
         self.time_limit.setSuffix(" s")
         self.time_limit.setToolTip("The solver stops at this limit and keeps the best timetable found")
         form.addRow("Time limit", self.time_limit)
@@ -93,7 +93,7 @@ class SolvePanel(QFrame):
         layout.addWidget(self.saved, 1)
 
         self._clock = QElapsedTimer()
-        self._limit = 30.0
+        self._limit = SolveParams().time_limit
         self.timer = QTimer(self)
         self.timer.setInterval(200)
         self.timer.timeout.connect(self._tick)
