@@ -71,6 +71,7 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         self.history: list[Progress] = []
         self.first_complete: float | None = None
         self.floor = 0.0  # a bound proven elsewhere (solver/bound.py) for complete timetables
+        self._best: tuple[int, float] | None = None  # (patients left out, objective) of the best reported
 
     def on_solution_callback(self) -> None:
         left_out = sum(1 - self.value(v) for v in self.incs)
@@ -85,7 +86,8 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         if bound is not None and not left_out:
             bound = max(bound, self.floor)
         objective = (self.objective_value - weight * left_out) / OBJECTIVE_SCALE
-        self._emit(Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)), seconds=seconds))
+        self._emit(Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)),
+                            seconds=seconds), left_out)
 
     def announce(self, timetable: Timetable, complete: bool, at: float | None = None) -> None:
         """A timetable found before the search (the template, the repair): it is progress too.
@@ -97,9 +99,26 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         if complete and self.first_complete is None:
             self.first_complete = seconds
         objective = sum(t.cost for t in _score_timetable(self.model.sc, timetable))
-        self._emit(Progress(objective=objective, bound=min(objective, self.floor if complete else 0.0), seconds=seconds))
+        placed = {pid for s in timetable.sessions for pid in s.patient_ids}
+        left_out = 0 if complete else sum(1 for p in self.model.sc.patients if p.id not in placed)
+        self._emit(Progress(objective=objective, bound=min(objective, self.floor if complete else 0.0), seconds=seconds),
+                   left_out)
 
-    def _emit(self, seen: Progress) -> None:
+    def _emit(self, seen: Progress, left_out: int) -> None:
+        """Report improvements only: a timetable that places more patients, or as many at a lower
+        objective, or a tighter bound (then with the best objective so far). The search's first
+        solution can score worse than a polished template announced before it."""
+        rank = (left_out, seen.objective)
+        if self._best is not None and rank >= self._best:
+            last = self.history[-1]
+            if seen.bound <= last.bound + 1e-9:
+                return
+            seen = replace(seen, objective=last.objective, bound=min(last.objective, seen.bound))
+        else:
+            if self._best is not None and self._best[0] == left_out == 0:
+                # A bound proven earlier still holds (complete timetables): never report a looser one.
+                seen = replace(seen, bound=min(seen.objective, max(seen.bound, self.history[-1].bound)))
+            self._best = rank
         self.history.append(seen)
         if self.on_progress is not None:
             try:

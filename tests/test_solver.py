@@ -147,8 +147,39 @@ def test_progress_callback_reports_each_solution():
         assert 0.0 <= p.gap <= 1.0
     assert [p.seconds for p in seen] == sorted(p.seconds for p in seen)
     assert [p.objective for p in seen] == sorted((p.objective for p in seen), reverse=True)  # improving
+    assert [p.bound for p in seen] == sorted(p.bound for p in seen)  # a proven bound never loosens
     assert seen[-1].objective == pytest.approx(result.objective, abs=1e-6)
     assert list(result.history) == seen
+
+
+def test_progress_reports_improvements_only():
+    """A timetable announced after a better one is not progress (the search's first solution can
+    score worse than the polished template announced before it); a tighter bound alone is, with
+    the best objective so far."""
+    import time
+
+    from solver.builder import IopModel
+    from solver.model import _ProgressRelay
+    from solver.space import build_space
+
+    scenario, expected, _ = fx.preferences_choose_days()
+    model = IopModel(build_space(scenario), best_effort=True).build()
+    seen: list[Progress] = []
+    relay = _ProgressRelay(model, seen.append, time.monotonic(), report_partial=False)
+    worse = Timetable((fx.sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2"),
+                       fx.sess("Tue", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2")))
+    best = Timetable((fx.sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2"),
+                      fx.sess("Tue", "09:00", "10:00", "PROC", "S1", "R1", "P2"),
+                      fx.sess("Wed", "09:00", "10:00", "PROC", "S1", "R1", "P1")))
+    assert objective(scenario, worse) == 7 and objective(scenario, best) == expected
+    relay.announce(worse, complete=True)
+    relay.announce(best, complete=True)
+    relay.announce(worse, complete=True)
+    assert [(p.objective, p.bound) for p in seen] == [(7, 0), (expected, 0)]
+    relay.floor = expected  # the relaxation proved the optimum
+    relay.announce(worse, complete=True)
+    assert [(p.objective, p.bound) for p in seen[2:]] == [(expected, expected)]
+    assert relay.history == seen
 
 
 def test_a_failing_progress_listener_does_not_stop_the_solve():
