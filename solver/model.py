@@ -240,9 +240,26 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         if bounder is not None:
             bounder.stop.set()
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
-    result = _search(model, params, cancel, start, warm, findings, relay)
+    result = _no_worse_than(scenario, _search(model, params, cancel, start, warm, findings, relay), warm.complete)
     result = bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
     return replace(result, build_seconds=build_seconds)
+
+
+def _no_worse_than(scenario: Scenario, result: SolveResult, template: Timetable | None) -> SolveResult:
+    """The search's best timetable, or the complete template it started from if that scores better.
+
+    The search's objective counts the slack that the completed hint leaves in its helper
+    variables (the balance bounds, for one), so it can stop above the template's true score
+    (measured: 40 patients at 30 s, 185.5 against the template's 174.5)."""
+    if template is None or result.timetable is None or result.waitlist or result.objective is None:
+        return result
+    terms = _score_timetable(scenario, template)
+    score = sum(t.cost for t in terms)
+    if score >= result.objective - 1e-9:
+        return result
+    log.info("the template scores %.2f, the search's best %.2f: the template is kept", score, result.objective)
+    bound = None if result.bound is None else min(result.bound, score)
+    return replace(result, timetable=template.numbered(), terms=terms, objective=score, bound=bound)
 
 
 def _polish_reserve(params: SolveParams) -> float:

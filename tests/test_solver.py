@@ -182,6 +182,26 @@ def test_progress_reports_improvements_only():
     assert relay.history == seen
 
 
+def test_the_complete_template_is_kept_when_the_search_ends_worse():
+    """The search's objective counts slack left in its completed hint, so its best can score
+    worse than the template it started from; the better timetable is returned."""
+    from solver.model import _no_worse_than
+
+    scenario, expected, _ = fx.preferences_choose_days()
+    worse = Timetable((fx.sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2"),
+                       fx.sess("Tue", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2")))
+    best = Timetable((fx.sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2"),
+                      fx.sess("Tue", "09:00", "10:00", "PROC", "S1", "R1", "P2"),
+                      fx.sess("Wed", "09:00", "10:00", "PROC", "S1", "R1", "P1")))
+    searched = SolveResult(SolveStatus.FEASIBLE, timetable=worse, objective=7.0, bound=2.0)
+    kept = _no_worse_than(scenario, searched, best)
+    assert kept.objective == expected == objective(scenario, kept.timetable)
+    assert sum(t.cost for t in kept.terms) == expected and kept.bound == 2.0
+    assert validate(scenario, kept.timetable) == []
+    assert _no_worse_than(scenario, replace(searched, timetable=best, objective=expected), worse).timetable == best
+    assert _no_worse_than(scenario, searched, None) is searched
+
+
 def test_a_failing_progress_listener_does_not_stop_the_solve():
     scenario, expected, _ = fx.small_groups_run_twice()
 
