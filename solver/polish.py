@@ -83,9 +83,10 @@ def clear_the_way(scenario: Scenario, timetable: Timetable, waiting, seconds: fl
     if not needs:
         return timetable
 
+    avoid = _avoided(needs)
+
     def standing(t: Timetable) -> tuple[int, int]:
         acts = scenario.activity_by_id
-        avoid = _avoided(needs)
         inside = sum(1 for s in t.sessions if not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group
                      for sid in s.staff_ids if _inside_any(avoid.get(sid, ()), s))
         return _needs_met(scenario, needs, t), -inside
