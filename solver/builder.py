@@ -672,6 +672,14 @@ class IopModel:
                 by_pa[pid, a.id][sid].append((x, self.sg[sid, key]))
         for pid, aid, sid in self.pinned_leads:
             by_pa[pid, aid].setdefault(sid, [])
+        # A patient joining an open session (solver/fit.py) is led by its fixed staff.
+        for index, joins in self.joins.items():
+            session = self.space.open_sessions[index].session
+            if self.sc.activity_by_id[session.activity_id].skill != PROCESS_SKILL:
+                continue
+            for pid, x in joins.items():
+                for sid in session.staff_ids:
+                    by_pa[pid, session.activity_id][sid].append((x, None))
         for (pid, aid), staff in by_pa.items():
             a = self.sc.activity_by_id[aid]
             leads = []
@@ -680,7 +688,7 @@ class IopModel:
                 if (pid, aid, sid) in self.pinned_leads:
                     self.m.add(lead == 1)
                 for x, s in pairs:
-                    self.m.add_bool_or([lead, x.Not(), s.Not()])
+                    self.m.add_bool_or([lead, x.Not()] if s is None else [lead, x.Not(), s.Not()])
                 leads.append(lead)
             if len(leads) <= a.staff_count:
                 continue
@@ -700,6 +708,11 @@ class IopModel:
             by_group[pid, key.activity, key.day, key.start].append(x)
         for (pid, key), x in self.xs.items():
             by_group[pid, key.activity, key.day, key.start].append(x)
+        for index, joins in self.joins.items():
+            session = self.space.open_sessions[index].session
+            t = (session.start - self.prog.open) // self.prog.slot_minutes
+            for pid, x in joins.items():
+                by_group[pid, session.activity_id, session.day, t].append(x)
         for s in prev.sessions:
             if s.pinned:
                 continue
@@ -713,7 +726,8 @@ class IopModel:
 
     def term_balance(self):
         """S4: spread (max - min, in minutes) of scheduled time over primary therapists."""
-        therapists = sorted({p.primary_therapist for p in self.sc.patients if p.primary_therapist in self.sc.staff_by_id})
+        named = {p.primary_therapist for p in self.sc.patients} | self.space.outside_therapists
+        therapists = sorted(sid for sid in named if sid in self.sc.staff_by_id)
         if len(therapists) < 2:
             return 0
         cap = 7 * 24 * 60

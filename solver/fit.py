@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import Scenario, Timetable
 from scheduler.timegrid import open_windows
-from scheduler.validate import validate
+from scheduler.validate import objective, validate
 from solver.builder import IopModel
 from solver.extract import extract, hints_from
 from solver.polish import clear_the_way
@@ -175,10 +175,16 @@ def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[i
     return None
 
 
-def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: float, cancel, seed: int):
-    """Re-solve the freed patients around the rest of the timetable: (merged timetable, placed) or None."""
-    if seconds < 0.3:
-        return None
+def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stability: bool = False,
+              day_patterns: bool = False):
+    """The freed patients' model around the rest of the timetable, with their current placement as a partial hint.
+
+    Every session keeps its time, staff and room; a group session keeps its other patients and
+    the freed ones may join it while it has seats (``Space.open_sessions``); sessions of freed
+    patients only are dissolved (the model may run them again). With ``stability`` the freed
+    patients' S3 is priced against last week (its unpinned sessions; the pinned ones are in
+    the timetable already). Returns (model, open sessions, partial hint).
+    """
     cohort_of = {p.id: p.cohort.value for p in scenario.patients}
     open_sessions, dissolved, joined_before = [], [], {}
     for s in timetable.sessions:
@@ -190,16 +196,15 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
         cohort = next(iter(cohorts)) if len(cohorts) == 1 else None
         joined_before[len(open_sessions)] = [pid for pid in s.patient_ids if pid in free]
         open_sessions.append(OpenSession(replace(s, patient_ids=rest), len(rest), cohort))
-    sub = replace(scenario, patients=tuple(p for p in scenario.patients if p.id in free), previous=None)
+    previous = None
+    if stability and scenario.previous is not None:
+        previous = replace(scenario.previous, sessions=tuple(s for s in scenario.previous.sessions if not s.pinned))
+    sub = replace(scenario, patients=tuple(p for p in scenario.patients if p.id in free), previous=previous)
     space = build_space(sub)
     space.open_sessions = open_sessions
-    model = IopModel(space, best_effort=True, day_patterns=False).build()
-    # Only how many are in counts here (the search afterwards sees the soft goals): a round
-    # ends as soon as every freed patient is in.
-    model.m.clear_objective()
-    model.m.maximize(sum(lit for lit in model.inc.values() if not isinstance(lit, int)))
-    # The current placement of the freed patients, completed into a full assignment (the
-    # derived variables by a quick solve with it fixed): the search starts from a solution.
+    space.outside_therapists = frozenset(p.primary_therapist for p in scenario.patients
+                                         if p.id not in free and p.primary_therapist)
+    model = IopModel(space, best_effort=True, day_patterns=day_patterns).build()
     partial = hints_from(model, Timetable(tuple(dissolved)))
     placed_before = {pid for s in timetable.sessions for pid in s.patient_ids if pid in free}
     for pid, lit in model.inc.items():
@@ -208,6 +213,31 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
     for index, joins in model.joins.items():
         for pid, lit in joins.items():
             partial[lit] = int(pid in joined_before.get(index, ()))
+    return model, open_sessions, partial
+
+
+def _merged(model: IopModel, open_sessions, value) -> Timetable:
+    """The open sessions with the patients who joined them, and the model's own sessions."""
+    sessions = []
+    for index, o in enumerate(open_sessions):
+        joins = model.joins.get(index, {})
+        extra = tuple(pid for pid, lit in joins.items() if value(lit))
+        sessions.append(replace(o.session, patient_ids=o.session.patient_ids + extra))
+    sessions.extend(extract(model, value).sessions)
+    return Timetable(tuple(sessions)).numbered()
+
+
+def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: float, cancel, seed: int):
+    """Re-solve the freed patients around the rest of the timetable: (merged timetable, placed) or None."""
+    if seconds < 0.3:
+        return None
+    model, open_sessions, partial = _submodel(scenario, timetable, free)
+    # Only how many are in counts here (the search afterwards sees the soft goals): a round
+    # ends as soon as every freed patient is in.
+    model.m.clear_objective()
+    model.m.maximize(sum(lit for lit in model.inc.values() if not isinstance(lit, int)))
+    # The current placement of the freed patients, completed into a full assignment (the
+    # derived variables by a quick solve with it fixed): the search starts from a solution.
     # Every other round gives the partial hint only: a complete hint keeps the search near the
     # current week, which is what a large clinic needs (measured: 120 patients, 5 left out
     # -> 0), while a small clinic sometimes needs a different week (12 patients: 2 -> 0).
@@ -233,10 +263,127 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     placed = {pid for pid, lit in model.inc.items() if isinstance(lit, int) or solver.value(lit)}
-    sessions = []
-    for index, o in enumerate(open_sessions):
-        joins = model.joins.get(index, {})
-        extra = tuple(pid for pid, lit in joins.items() if solver.value(lit))
-        sessions.append(replace(o.session, patient_ids=o.session.patient_ids + extra))
-    sessions.extend(extract(model, solver.value).sessions)
-    return Timetable(tuple(sessions)).numbered(), placed
+    return _merged(model, open_sessions, solver.value), placed
+
+
+IMPROVE_SIZE = 6  # patients freed by the first improvement round; then adapted (see improve())
+IMPROVE_SECONDS = 3.0
+IMPROVE_PATTERNS = False
+MERGE = True
+
+
+def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: threading.Event | None = None,
+            seed: int = 0, on_better=None) -> Timetable:
+    """Lower the objective of a complete timetable by neighbourhood rounds until ``deadline``.
+
+    Each round frees a patient and the patients who share the most sessions (then the
+    therapist) with them, so that whole groups can dissolve and run again elsewhere, and
+    re-solves them around the rest (the fit's model, ``_submodel``) minimising their soft
+    goals from their current placement. A round is kept only when the whole timetable's
+    objective (``scheduler.validate.objective``) is lower and it passes ``validate``;
+    ``on_better(timetable, objective)`` hears of each such round.
+    """
+    rng = random.Random(seed)
+    pinned = set()
+    if scenario.previous is not None:
+        pinned = {pid for s in scenario.previous.sessions if s.pinned for pid in s.patient_ids}
+    movable = [p.id for p in scenario.patients if p.id not in pinned]
+    if len(movable) < 2:
+        return timetable
+    cost = objective(scenario, timetable)
+    rounds = kept = 0
+    size = IMPROVE_SIZE
+    while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
+        rounds += 1
+        if rounds % 2 and MERGE:
+            free = _two_groups(scenario, timetable, rng, max(size, 8)) - pinned
+        else:
+            target = movable[rng.randrange(len(movable))]
+            free = _company(scenario, timetable, target, size, rng) - pinned
+        if not free:
+            continue
+        seconds = min(IMPROVE_SECONDS, deadline - time.monotonic())
+        try:
+            merged, proven = _improve_round(scenario, timetable, free, seconds, cancel, seed + rounds)
+        except Exception:  # a round is an attempt; the timetable in hand stays
+            log.exception("improvement round failed")
+            merged, proven = None, False
+        # A neighbourhood solved to optimality in time: look wider; else narrower.
+        size = min(size + 1, 16) if proven else max(3, size - 1)
+        if merged is None:
+            continue
+        after = objective(scenario, merged)
+        if after < cost - 1e-9 and validate(scenario, merged) == []:
+            log.debug("improvement round %d: %d free, objective %.2f -> %.2f", rounds, len(free), cost, after)
+            timetable, cost, kept = merged, after, kept + 1
+            if on_better is not None:
+                on_better(timetable, cost)
+    log.info("improve: %d rounds, %d kept, objective %.2f", rounds, kept, cost)
+    return timetable
+
+
+def _company(scenario: Scenario, timetable: Timetable, target: str, size: int, rng: random.Random) -> set[str]:
+    """The target and ``size`` patients who share the most sessions with them (then the therapist, the cohort)."""
+    score: dict[str, float] = {}
+    for s in timetable.sessions:
+        if target in s.patient_ids:
+            for pid in s.patient_ids:
+                score[pid] = score.get(pid, 0.0) + 1.0
+    p = scenario.patient_by_id[target]
+    for q in scenario.patients:
+        if q.cohort == p.cohort:
+            same = bool(p.primary_therapist) and q.primary_therapist == p.primary_therapist
+            score[q.id] = score.get(q.id, 0.0) + 0.5 + 2.0 * same
+    score.pop(target, None)
+    ranked = sorted(score, key=lambda pid: -score[pid] * (0.5 + rng.random()))
+    return {target, *ranked[:size]}
+
+
+def _two_groups(scenario: Scenario, timetable: Timetable, rng: random.Random, most: int) -> set[str]:
+    """The patients of a small group session and of another session of the same activity and cohort.
+
+    Freeing both lets the round run one group where two ran (S5), which freeing patients
+    by their company rarely does: a group dissolves only when all its patients are free."""
+    acts = scenario.activity_by_id
+    cohort_of = {p.id: p.cohort for p in scenario.patients}
+    groups = [s for s in timetable.sessions
+              if s.patient_ids and not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
+    if len(groups) < 2:
+        return set()
+    # Smaller sessions first (a random one of the smaller half).
+    groups.sort(key=lambda s: (len(s.patient_ids), rng.random()))
+    first = groups[rng.randrange(max(1, len(groups) // 2))]
+    cohort = cohort_of.get(first.patient_ids[0])
+    twins = [s for s in groups if s is not first and s.activity_id == first.activity_id
+             and cohort_of.get(s.patient_ids[0]) == cohort and len(s.patient_ids) + len(first.patient_ids) <= most]
+    if not twins:
+        return set()
+    second = min(twins, key=lambda s: (len(s.patient_ids), rng.random()))
+    return set(first.patient_ids) | set(second.patient_ids)
+
+
+def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: float, cancel,
+                   seed: int) -> tuple[Timetable | None, bool]:
+    """The freed patients re-solved for their soft goals, every one of them kept in: (merged timetable or None, proven optimal)."""
+    if seconds < 0.5:
+        return None, False
+    began = time.monotonic()
+    model, open_sessions, partial = _submodel(scenario, timetable, free, stability=True, day_patterns=IMPROVE_PATTERNS)
+    for lit in model.inc.values():
+        if not isinstance(lit, int):
+            model.m.add(lit == 1)
+    values = _completed(model, partial, min(1.0, seconds / 3), cancel)
+    if values is None:
+        return None, False
+    for i, value in enumerate(values):
+        model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(0.2, seconds - (time.monotonic() - began))
+    solver.parameters.num_workers = 2
+    solver.parameters.random_seed = seed
+    code = solve_cancellable(solver, model.m, cancel)
+    log.debug("improvement model: %d variables, %s in %.2fs", len(model.m.proto.variables),
+              solver.status_name(code), solver.wall_time)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, False
+    return _merged(model, open_sessions, solver.value), code == cp_model.OPTIMAL

@@ -70,6 +70,9 @@ class Space:
     # (group ones), each with the number of seats already taken by patients outside the
     # scenario: used by the neighbourhood fit (solver/fit.py), empty otherwise.
     open_sessions: list[OpenSession] = field(default_factory=list)
+    # Primary therapists of patients outside the scenario (the neighbourhood models of
+    # solver/fit.py): S4 counts their load too, fixed by the open sessions.
+    outside_therapists: frozenset[str] = frozenset()
 
     @property
     def program(self):

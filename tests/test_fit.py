@@ -1,13 +1,15 @@
-"""The neighbourhood fit (solver/fit.py): places patients a template left out, and the timetable stays valid."""
+"""The neighbourhood fit and improvement (solver/fit.py): patients placed, objective lowered, every rule kept."""
 
 from __future__ import annotations
 
 import time
 
 from scheduler.generate import generate_clinic
-from scheduler.validate import validate
-from solver.fit import fit
-from solver.greedy import _Greedy, scenario_without
+from scheduler.model import Timetable
+from scheduler.validate import objective, validate
+from solver.fit import fit, improve
+from solver.greedy import _Greedy, greedy_timetable, scenario_without
+from solver_fixtures import group, micro, patient, room, sess, staff
 
 
 def test_the_fit_places_left_out_patients_and_keeps_every_rule():
@@ -36,3 +38,54 @@ def test_the_fit_stops_at_its_deadline():
     timetable, left = fit(scenario, template.timetable, template.unplaced_ids, started + 3)
     assert time.monotonic() - started < 3 + 5  # a round already running ends within its own limit
     assert validate(scenario_without(scenario, left), timetable) == []
+
+
+# --- improvement rounds (solver.fit.improve) ---------------------------------------------
+
+
+def _two_small_groups(pinned_first: bool = False):
+    """Mon 09:00-12:00, P1-P4 each need one PROC hour; the week runs two PROC groups of two.
+
+    One group of four is the optimum (S5 = 1, nothing else costs: one day, no preferences,
+    no therapists); the timetable in hand costs 2. With the first group pinned (last week's
+    session kept as it is), its patients stay and nobody may join it: 2 is all there is.
+    """
+    first = sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2", pinned=pinned_first)
+    second = sess("Mon", "10:00", "11:00", "PROC", "S1", "R1", "P3 P4")
+    previous = Timetable((first,)) if pinned_first else None
+    scenario = micro([patient(f"P{i}", "PROC=1") for i in (1, 2, 3, 4)], [group("PROC")], [staff("S1")],
+                     [room("R1")], previous=previous)
+    timetable = Timetable((first, second)).numbered()
+    assert validate(scenario, timetable) == [] and objective(scenario, timetable) == 2.0
+    return scenario, timetable
+
+
+def test_improvement_runs_one_group_where_two_small_ones_ran():
+    scenario, timetable = _two_small_groups()
+    seen = []
+    improved = improve(scenario, timetable, time.monotonic() + 10, seed=0,
+                       on_better=lambda t, cost: seen.append(cost))
+    assert validate(scenario, improved) == []
+    assert objective(scenario, improved) == 1.0  # the hand-computed optimum
+    assert seen and seen[-1] == 1.0
+    (only,) = improved.sessions
+    assert sorted(only.patient_ids) == ["P1", "P2", "P3", "P4"]
+
+
+def test_improvement_keeps_pinned_sessions_and_never_returns_worse():
+    scenario, timetable = _two_small_groups(pinned_first=True)
+    improved = improve(scenario, timetable, time.monotonic() + 5, seed=0)
+    assert validate(scenario, improved) == []
+    assert objective(scenario, improved) == 2.0
+    pinned = [s for s in improved.sessions if s.pinned]
+    assert [(s.start, sorted(s.patient_ids)) for s in pinned] == [(9 * 60, ["P1", "P2"])]
+
+
+def test_improvement_lowers_a_generated_template_and_keeps_every_rule():
+    scenario = generate_clinic(12, 0).scenario
+    template = greedy_timetable(scenario)
+    assert not template.unplaced
+    before = objective(scenario, template.timetable)
+    improved = improve(scenario, template.timetable, time.monotonic() + 15, seed=0)
+    assert validate(scenario, improved) == []
+    assert objective(scenario, improved) < before

@@ -202,6 +202,28 @@ def test_the_complete_template_is_kept_when_the_search_ends_worse():
     assert _no_worse_than(scenario, searched, None) is searched
 
 
+def test_a_clinic_too_large_for_the_whole_week_model_is_improved_after_the_template(monkeypatch):
+    """Where the whole-week model is skipped (solver.model.MODEL_SIZE_PER_SECOND), the template's
+    week is improved by neighbourhood rounds; each lower objective is progress, and the result
+    is the last one, valid and scored by the validator."""
+    import solver.model as solver_model
+    from scheduler.generate import generate_clinic
+
+    monkeypatch.setattr(solver_model, "MODEL_SIZE_PER_SECOND", 0)
+    # The template's first fills place everyone here (its second patient order), whatever the
+    # machine's speed: the rest of the time goes to improvement.
+    scenario = generate_clinic(14, 2).scenario
+    seen: list[Progress] = []
+    result = solve(scenario, SolveParams(time_limit=30, seed=0), on_progress=seen.append)
+    assert result.status == SolveStatus.FEASIBLE, result.message
+    assert "improvement rounds" in result.message
+    assert_valid(scenario, result)
+    assert_consistent(scenario, result)
+    objectives = [p.objective for p in seen]
+    assert len(objectives) >= 2 and objectives == sorted(objectives, reverse=True)
+    assert result.objective <= objectives[-1] < objectives[0]  # the template, then lower (and the polish)
+
+
 def test_a_failing_progress_listener_does_not_stop_the_solve():
     scenario, expected, _ = fx.small_groups_run_twice()
 
