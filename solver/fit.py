@@ -270,6 +270,7 @@ IMPROVE_SIZE = 6  # patients freed by the first improvement round; then adapted 
 IMPROVE_SECONDS = 3.0
 IMPROVE_PATTERNS = False
 MERGE = True
+MERGE_MOST = 8  # patients in the two sessions together, at most
 
 
 def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: threading.Event | None = None,
@@ -296,7 +297,7 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         rounds += 1
         if rounds % 2 and MERGE:
-            free = _two_groups(scenario, timetable, rng, max(size, 8)) - pinned
+            free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST)) - pinned
         else:
             target = movable[rng.randrange(len(movable))]
             free = _company(scenario, timetable, target, size, rng) - pinned
