@@ -21,6 +21,10 @@ seed 0: 11 left out -> 1 within the time limit, where the fit alone placed 1).
 
 The model of a round has the size of a 10-25 patient clinic whatever the clinic's size,
 so this works where the whole-week model is too large to build (300-500 patients).
+
+``improve`` runs rounds on the same model once everyone is in, minimising the freed
+patients' soft goals instead: the only part of the large-clinic path that lowers S1, S5
+and S6, and the end of the whole-week search (solver/model.py).
 """
 
 from __future__ import annotations
@@ -55,9 +59,7 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
     """Rounds until everyone is in or ``deadline`` (time.monotonic()) passes: (timetable, still left out)."""
     rng = random.Random(seed)
     left = set(left_out)
-    pinned = set()
-    if scenario.previous is not None:
-        pinned = {pid for s in scenario.previous.sessions if s.pinned for pid in s.patient_ids}
+    pinned = _in_pinned_sessions(scenario)
     size, rounds, failed, round_seconds = 8, 0, 0, ROUND_SECONDS
     cleared_at = None
     tried_alone: set[str] = set()  # left-out patients already tried alone against the timetable in hand
@@ -112,6 +114,13 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
         round_seconds = ROUND_SECONDS if outcome is not None else min(4 * ROUND_SECONDS, 2 * round_seconds)
     log.info("fit: %d rounds, %d left out%s", rounds, len(left), f" ({', '.join(sorted(left))})" if left else "")
     return timetable, left
+
+
+def _in_pinned_sessions(scenario: Scenario) -> set[str]:
+    """Patients of last week's pinned sessions: the rounds never free them (their sessions stay as they are)."""
+    if scenario.previous is None:
+        return set()
+    return {pid for s in scenario.previous.sessions if s.pinned for pid in s.patient_ids}
 
 
 def _only(scenario: Scenario, left_out: set[str]) -> Scenario:
@@ -175,8 +184,7 @@ def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[i
     return None
 
 
-def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stability: bool = False,
-              day_patterns: bool = False):
+def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stability: bool = False):
     """The freed patients' model around the rest of the timetable, with their current placement as a partial hint.
 
     Every session keeps its time, staff and room; a group session keeps its other patients and
@@ -204,7 +212,7 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     space.open_sessions = open_sessions
     space.outside_therapists = frozenset(p.primary_therapist for p in scenario.patients
                                          if p.id not in free and p.primary_therapist)
-    model = IopModel(space, best_effort=True, day_patterns=day_patterns).build()
+    model = IopModel(space, best_effort=True, day_patterns=False).build()
     partial = hints_from(model, Timetable(tuple(dissolved)))
     placed_before = {pid for s in timetable.sessions for pid in s.patient_ids if pid in free}
     for pid, lit in model.inc.items():
@@ -267,9 +275,7 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
 
 
 IMPROVE_SIZE = 6  # patients freed by the first improvement round; then adapted (see improve())
-IMPROVE_SECONDS = 3.0
-IMPROVE_PATTERNS = False
-MERGE = True
+IMPROVE_SECONDS = 3.0  # per round (measured, 20-40 patients, 30 s from the template: 2 s 631, 3 s 612, 4 s 616)
 MERGE_MOST = 8  # patients in the two sessions together, at most
 
 
@@ -277,17 +283,16 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             seed: int = 0, on_better=None) -> Timetable:
     """Lower the objective of a complete timetable by neighbourhood rounds until ``deadline``.
 
-    Each round frees a patient and the patients who share the most sessions (then the
-    therapist) with them, so that whole groups can dissolve and run again elsewhere, and
-    re-solves them around the rest (the fit's model, ``_submodel``) minimising their soft
-    goals from their current placement. A round is kept only when the whole timetable's
+    Rounds alternate two neighbourhoods: the patients of two small sessions of one group
+    activity and cohort (``_two_groups``), and a patient with the patients who share the most
+    sessions (then the therapist) with them (``_company``); either way whole groups can
+    dissolve and run again elsewhere. The freed patients are re-solved around the rest (the
+    fit's model, ``_submodel``), minimising their soft goals from their current placement. A round is kept only when the whole timetable's
     objective (``scheduler.validate.objective``) is lower and it passes ``validate``;
     ``on_better(timetable, objective)`` hears of each such round.
     """
     rng = random.Random(seed)
-    pinned = set()
-    if scenario.previous is not None:
-        pinned = {pid for s in scenario.previous.sessions if s.pinned for pid in s.patient_ids}
+    pinned = _in_pinned_sessions(scenario)
     movable = [p.id for p in scenario.patients if p.id not in pinned]
     if len(movable) < 2:
         return timetable
@@ -296,7 +301,7 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     size = IMPROVE_SIZE
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         rounds += 1
-        if rounds % 2 and MERGE:
+        if rounds % 2:
             free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST)) - pinned
         else:
             target = movable[rng.randrange(len(movable))]
@@ -369,7 +374,7 @@ def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], sec
     if seconds < 0.5:
         return None, False
     began = time.monotonic()
-    model, open_sessions, partial = _submodel(scenario, timetable, free, stability=True, day_patterns=IMPROVE_PATTERNS)
+    model, open_sessions, partial = _submodel(scenario, timetable, free, stability=True)
     for lit in model.inc.values():
         if not isinstance(lit, int):
             model.m.add(lit == 1)

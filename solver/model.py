@@ -51,12 +51,17 @@ MODEL_SIZE_PER_SECOND = 2_000
 IMPROVE_TAIL = 0.3
 # Share of the time limit for the template's squeaky-wheel re-fills (its first orders always
 # run whole); after TEMPLATE_EARLY_SHARE they stop as soon as at most TEMPLATE_FEW patients
-# are left out. The neighbourhood fit places a few left-out patients faster than more
-# re-fills do (measured, 120 patients at 120 s: first timetable 31.3 s -> 20.2 s), but not
-# many (20 patients, seed 1: 7 left out after 5% of 30 s, the fit placed none of them).
+# are left out, in clinics of more than TEMPLATE_EARLY_FROM patients. The neighbourhood fit
+# places a few left-out patients faster than more re-fills do there (measured, 120 patients
+# at 120 s: first timetable 31.3 s -> 20.2 s; a fill takes 1.4 s), but not many (20
+# patients, seed 1: 7 left out after 5% of 30 s, the fit placed none of them), and not
+# always one that quick re-fills place (40 patients, seed 0, 60 s: a fill takes 0.5 s;
+# stopped early with 1 left out, the fit and the search placed nobody more in 57 s, where
+# the re-fills alone place everyone in 2.1 s).
 TEMPLATE_SHARE = 0.15
 TEMPLATE_EARLY_SHARE = 0.05
 TEMPLATE_FEW = 3
+TEMPLATE_EARLY_FROM = 100
 
 
 _FALLBACK = "Timetable from the constructive heuristic; the optimiser found no better one in time."
@@ -203,7 +208,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         if size > allowed:
             log.info("whole-week model too large for the time limit (%d > %d): template, fit and polish", size, allowed)
             result = _template_only(scenario, params, start, findings, cancel, on_progress)
-            # No whole-week search follows: the polish has the rest of the time limit.
+            # No whole-week search follows: the polish again, with the rest of the time limit.
             polish = start + 0.95 * params.time_limit - time.monotonic()
             return replace(bounder.apply(_polish_result(scenario, result, polish, cancel, start=start)),
                            build_seconds=build_seconds)
@@ -402,9 +407,17 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
 
     timetable = greedy.timetable
     report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable, left_out)))
-    # Neighbourhood rounds lower the objective of the patients in until the polish's turn.
-    timetable = improve(scenario_without(scenario, left_out), timetable, start + 0.85 * params.time_limit, cancel,
-                        params.seed, on_better=report)
+    # Until 85%: the facilitator polish for half the time left (continuity is the template's
+    # largest term at 200-500 patients, and the rounds keep the staff of the sessions they do
+    # not dissolve), then neighbourhood rounds lower the objective of the patients in; the
+    # polish again at the end (_solve).
+    kept = scenario_without(scenario, left_out)
+    until = start + 0.85 * params.time_limit
+    polished = polish_staff(kept, timetable, max(0.0, 0.5 * (until - time.monotonic())), cancel)
+    if polished is not timetable:
+        timetable = polished
+        report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable, left_out)))
+    timetable = improve(kept, timetable, until, cancel, params.seed, on_better=report)
     return _fallback_result(
         scenario,
         timetable,
@@ -428,8 +441,10 @@ def _precheck(scenario: Scenario) -> list:
 
 def _greedy(scenario: Scenario, start: float, time_limit: float, cancel) -> GreedyResult | None:
     try:
-        return greedy_timetable(scenario, deadline=start + TEMPLATE_SHARE * time_limit, cancel=cancel,
-                                early=(start + TEMPLATE_EARLY_SHARE * time_limit, TEMPLATE_FEW))
+        early = None
+        if len(scenario.patients) > TEMPLATE_EARLY_FROM:
+            early = (start + TEMPLATE_EARLY_SHARE * time_limit, TEMPLATE_FEW)
+        return greedy_timetable(scenario, deadline=start + TEMPLATE_SHARE * time_limit, cancel=cancel, early=early)
     except Exception:  # the template is a head start only
         log.exception("greedy template failed")
         return None
