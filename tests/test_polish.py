@@ -129,3 +129,45 @@ def test_clearing_the_way_frees_a_whole_hour_before_fewer_groups():
     timetable, left = fit(scenario, week, ["W"], time.monotonic() + 20)
     assert left == set()
     assert validate(scenario, timetable) == []
+
+
+def test_a_therapist_held_by_groups_nobody_else_can_lead_frees_those_groups_patients():
+    """W's family can come Mon 17:00-18:00 or Tue 17:00-18:00, but W's therapist T1 works Mondays
+    only and leads the one PROC group Mon 17:00-18:00, which nobody else can lead. Tuesday is no
+    time for that session, so the need is unmet; the fit's neighbourhood of W then frees the
+    group's patients first (six patients of T1's caseload rank above them otherwise), and the
+    group moves to 18:00, where W joins it after the family session."""
+    import random
+
+    from solver.fit import _neighbourhood, fit
+    from solver.greedy import scenario_without
+    from solver.polish import therapist_needs, unmet_needs
+    from solver_fixtures import family, group, micro, patient, program, room, sess, staff
+    from scheduler.timegrid import parse_time
+
+    prog = program("Mon Tue", "16:00", "20:00", max_days=2, min_week_hours=0)
+    members = [patient(f"P{i}", "PROC=1", "Mon 17:00-19:00") for i in range(3)]
+    caseload = [patient(f"Q{i}", "B=1; PROC=0-1; FAM=0-1", "Mon 16:00-17:00", primary="T1") for i in range(6)]
+    waiting = patient("W", "PROC=1; FAM=1", "Mon 18:00-19:00", primary="T1",
+                      family_availability="Mon 17:00-18:00; Tue 17:00-18:00")
+    scenario = micro(members + caseload + [waiting],
+                     [group("PROC", min_size=3), group("B", skill="b"), family(room_kind=RoomKind.NONE)],
+                     [staff("T1", "process therapy", "Mon 16:00-20:00"), staff("T2", "b")],
+                     [room("G1"), room("G2")], prog)
+    week = Timetable((
+        sess("Mon", "17:00", "18:00", "PROC", "T1", "G1", "P0 P1 P2"),
+        sess("Mon", "16:00", "17:00", "B", "T2", "G2", " ".join(q.id for q in caseload)),
+    )).numbered()
+    assert validate(scenario_without(scenario, ["W"]), week) == []
+
+    (fam,) = therapist_needs(scenario, waiting)  # the one session with the primary therapist
+    assert fam.windows == ((0, parse_time("17:00"), parse_time("18:00")),)  # not Tuesday: T1 is away
+    assert unmet_needs(scenario, [fam], week) == [fam]
+    free = _neighbourhood(scenario, week, "W", {"W"}, 3, random.Random(0))
+    assert {"P0", "P1", "P2"} <= free
+
+    timetable, left = fit(scenario, week, ["W"], time.monotonic() + 20)
+    assert left == set()
+    assert validate(scenario, timetable) == []
+    (proc,) = [s for s in timetable.sessions if s.activity_id == "PROC"]
+    assert proc.start == parse_time("18:00") and "W" in proc.patient_ids
