@@ -35,16 +35,18 @@ def format_time(minutes: int) -> str:
 
 
 def parse_day(text: str) -> int:
-    key = text.strip().lower()[:3]
-    if key not in _DAY_INDEX or len(text.strip()) < 3:
+    word = text.strip()
+    key = word.lower()[:3]
+    # One word of letters: "Mon Tue" read as Monday alone would lose Tuesday without a word.
+    if key not in _DAY_INDEX or len(word) < 3 or not word.isalpha():
         raise TimeFormatError(f"'{text.strip()}' is not a day; expected one of {', '.join(DAY_NAMES)}")
     return _DAY_INDEX[key]
 
 
 def parse_days(text: str) -> tuple[int, ...]:
-    """``"Mon-Fri"``, ``"Mon,Wed,Fri"`` or ``"Mon-Wed,Fri"`` -> sorted day indices, no repeats."""
+    """``"Mon-Fri"``, ``"Mon,Wed,Fri"``, ``"Mon Wed Fri"`` or ``"Mon - Wed, Fri"`` -> sorted day indices, no repeats."""
     days: set[int] = set()
-    parts = [p for p in re.split(r"[,;]", str(text)) if p.strip()]
+    parts = [p for p in re.split(r"[,;\s]+", re.sub(r"\s*-\s*", "-", str(text).strip())) if p.strip()]
     if not parts:
         raise TimeFormatError(f"'{text}' names no day; expected e.g. Mon-Fri or Mon,Wed,Fri")
     for part in parts:

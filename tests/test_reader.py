@@ -199,6 +199,27 @@ def test_decimal_comma_and_case_insensitive_values(tiny):
     assert p01.cohort is Cohort.ADULT
 
 
+def test_days_separated_by_spaces_are_all_read(tiny):
+    """"Mon Wed 09:00-12:00" and "Mon Wed Fri" name every day (they were read as Monday alone)."""
+    rows = _rows(tiny / "patients.csv")
+    rows[1][8] = "Mon Wed 09:00-12:00; Fri 10:00-13:00"  # P01 availability
+    rows[1][12] = "Mon Wed Fri"  # P01 preferred_days
+    _write_rows(tiny / "patients.csv", rows)
+    p01 = read_scenario(tiny).scenario.patient_by_id["P01"]
+    assert [(w.day, w.start, w.end) for w in p01.availability.windows] == [(0, 540, 720), (2, 540, 720), (4, 600, 780)]
+    assert p01.preferred_days == (0, 2, 4)
+
+
+def test_a_day_with_trailing_characters_is_an_error_naming_it(tiny):
+    rows = _rows(tiny / "patients.csv")
+    rows[1][12] = "Mon Wed Fri2"
+    _write_rows(tiny / "patients.csv", rows)
+    with pytest.raises(ScenarioError) as err:
+        read_scenario(tiny)
+    text = str(err.value)
+    assert "patients.csv" in text and "preferred_days" in text and "Fri2" in text
+
+
 # --------------------------------------------------------------------------- defaults and warnings
 
 
