@@ -89,3 +89,25 @@ def test_improvement_lowers_a_generated_template_and_keeps_every_rule():
     improved = improve(scenario, template.timetable, time.monotonic() + 15, seed=0)
     assert validate(scenario, improved) == []
     assert objective(scenario, improved) < before
+
+
+def test_a_rounds_staff_are_offered_only_outside_the_sessions_that_stay():
+    """_outside takes kept sessions' times out of an availability; a member of staff busy all day
+    must end with no time at all, never with no windows (which would mean "always available")."""
+    from scheduler.timegrid import open_windows, parse_availability, parse_time
+    from solver.fit import _outside
+    from solver_fixtures import program
+
+    prog = program("Mon Tue", "09:00", "12:00")
+    kept = [sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1"), sess("Mon", "11:00", "12:00", "PROC", "S1", "R1", "P1")]
+    left = _outside(parse_availability("Mon 09:00-12:00"), kept, prog)
+    assert [(w.start, w.end) for w in open_windows(left, prog, 0)] == [(parse_time("10:00"), parse_time("11:00"))]
+    assert open_windows(left, prog, 1) == ()  # not available on Tuesday before, nor after
+
+    whole_day = [sess("Mon", "09:00", "12:00", "PROC", "S1", "R1", "P1")]
+    none_left = _outside(parse_availability("Mon 09:00-12:00"), whole_day, prog)
+    assert not none_left.unrestricted
+    assert all(open_windows(none_left, prog, d) == () for d in prog.days)
+    unrestricted = _outside(parse_availability(""), whole_day, prog)  # "whenever open": Tuesday stays whole
+    assert open_windows(unrestricted, prog, 0) == ()
+    assert [(w.start, w.end) for w in open_windows(unrestricted, prog, 1)] == [(prog.open, prog.close)]
