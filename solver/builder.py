@@ -96,6 +96,7 @@ class IopModel:
         self.inc: dict[str, object] = {}
         self.patterns: dict[str, dict[frozenset[int], object]] = {}
         self.joins: dict[int, dict[str, cp_model.IntVar]] = {}  # open session -> patient -> joins it
+        self.leads: dict[int, dict[str, cp_model.IntVar]] = {}  # open session -> staff -> leads it
         # indexes
         self.patient_vars: dict[str, list[tuple[object, str, int, int, int]]] = defaultdict(list)
         self.staff_minutes: dict[str, list[tuple[object, int]]] = defaultdict(list)
@@ -279,7 +280,16 @@ class IopModel:
                 continue
             t = (s.start - prog.open) // prog.slot_minutes
             length = self.length(a.id)
-            for sid in s.staff_ids:
+            if open_session.leads:
+                leads = {}
+                for sid in open_session.leads:
+                    lit = self.m.new_bool_var(f"lead[{sid},{index}]")
+                    leads[sid] = lit
+                    self.staff_occ.add(sid, s.day, t, length, lit)
+                    self.staff_minutes[sid].append((lit, s.minutes, s.day))
+                self.leads[index] = leads
+                self.add(sum(leads.values()) == len(s.staff_ids), [])
+            for sid in () if open_session.leads else s.staff_ids:
                 self.staff_occ.pin(sid, s.day, t, length)
                 self.pin_staff_minutes[sid] += s.minutes
                 self.pin_staff_day[sid, s.day] += s.minutes

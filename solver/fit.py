@@ -4,7 +4,8 @@ After every change of the timetable each left-out patient is first tried alone (
 model, 0.1-1 s). Then each round takes a left-out patient and a few patients like them
 (same cohort, same therapist, overlapping hours), lifts them out of the current timetable and builds a
 small CP-SAT model (solver/builder.py) of *those patients only*. Everything else stays
-as it is: each remaining session keeps its time, staff and room (they are taken), and a
+as it is: each remaining session keeps its time, staff and room (they are taken; a kept
+non-process group may change who leads it, ``_with_leads``), and a
 group session keeps its other patients, while the freed patients may join it as long as
 it has seats (``Space.open_sessions``). The model maximises how many freed patients are
 in (then the soft goals). A round is accepted when it places more of them and the merged
@@ -37,10 +38,10 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Availability, Scenario, Timetable, Window
-from scheduler.timegrid import open_windows
+from scheduler.model import Availability, Scenario, Session, Timetable, Window
+from scheduler.timegrid import covers, open_windows
 from scheduler.validate import objective, validate
-from solver.builder import IopModel
+from solver.builder import PROCESS_SKILL, IopModel
 from solver.extract import extract, hints_from
 from solver.polish import clear_the_way, therapist_needs, unmet_needs
 from solver.space import OpenSession, build_space
@@ -198,7 +199,7 @@ def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[i
     return None
 
 
-def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stability: bool = False):
+def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stability: bool = False, leads: bool = False):
     """The freed patients' model around the rest of the timetable, with their current placement as a partial hint.
 
     Every session keeps its time, staff and room; a group session keeps its other patients and
@@ -221,16 +222,18 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     previous = None
     if stability and scenario.previous is not None:
         previous = replace(scenario.previous, sessions=tuple(s for s in scenario.previous.sessions if not s.pinned))
+    prog = scenario.program
+    if leads:
+        open_sessions = _with_leads(scenario, open_sessions)
     # Staff and rooms are offered only outside the kept sessions they hold: the space then has
     # no candidate the kept week forbids (200 patients, seed 1, a round of 17 freed: 41k -> 26k variables, and of 9: 29k -> 18k).
     busy_staff: dict[str, list] = {}
     busy_room: dict[str, list] = {}
     for o in open_sessions:
-        for sid in o.session.staff_ids:
+        for sid in () if o.leads else o.session.staff_ids:
             busy_staff.setdefault(sid, []).append(o.session)
         if o.session.room_id:
             busy_room.setdefault(o.session.room_id, []).append(o.session)
-    prog = scenario.program
     sub = replace(scenario, patients=tuple(p for p in scenario.patients if p.id in free), previous=previous,
                   staff=tuple(replace(st, availability=_outside(st.availability, busy_staff[st.id], prog))
                               if st.id in busy_staff else st for st in scenario.staff),
@@ -249,7 +252,48 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     for index, joins in model.joins.items():
         for pid, lit in joins.items():
             partial[lit] = int(pid in joined_before.get(index, ()))
+    for index, leads in model.leads.items():
+        for sid, lit in leads.items():
+            partial[lit] = int(sid in open_sessions[index].session.staff_ids)
     return model, open_sessions, partial
+
+
+def _with_leads(scenario: Scenario, open_sessions: list[OpenSession]) -> list[OpenSession]:
+    """The kept group sessions whose leaders a fit round may change, with the staff who could lead them.
+
+    Unpinned, non-process groups: who leads them changes no patient's continuity (S2), and a
+    round can then hand a group to a colleague to free the one therapist a freed patient needs
+    at that time. Candidates hold the skill, are available for the whole session and hold no
+    session that stays with its staff then. Used by the fit's rounds only: the first complete
+    timetable from the same templates took 8.0/3.6 s (40 patients, seed 1), 2.2/13.1 s (seed 2),
+    26.2/8.5 s (120, seed 1) with it and 19.5/2.0, 11.9/1.8, 26.6/30.3 s without (two fit seeds
+    each); the improvement rounds did worse with it (40 patients, seeds 0-2, three 30-s runs
+    each from one template: worse in 8 of 9, sum 1323 without, 1362 with; likely S4 over every
+    therapist keeps a 3-s round from a proof, and the neighbourhoods shrink)."""
+    acts = scenario.activity_by_id
+    prog = scenario.program
+    movable = [o.session.activity_id in acts and acts[o.session.activity_id].is_group and not o.session.pinned
+               and acts[o.session.activity_id].skill != PROCESS_SKILL and bool(o.session.staff_ids)
+               for o in open_sessions]
+    fixed: dict[str, list[Session]] = {}
+    for o, m in zip(open_sessions, movable):
+        if not m:
+            for sid in o.session.staff_ids:
+                fixed.setdefault(sid, []).append(o.session)
+    out = []
+    for o, m in zip(open_sessions, movable):
+        if m:
+            s = o.session
+            a = acts[s.activity_id]
+            leads = tuple(st.id for st in scenario.staff
+                          if st.id in s.staff_ids or (
+                              a.skill in st.skills and covers(st.availability, prog, s.day, s.start, s.end)
+                              and not any(f.day == s.day and f.start < s.end and s.start < f.end
+                                          for f in fixed.get(st.id, ()))))
+            if len(leads) > len(s.staff_ids):
+                o = replace(o, leads=leads)
+        out.append(o)
+    return out
 
 
 def _outside(availability: Availability, sessions, prog) -> Availability:
@@ -277,7 +321,10 @@ def _merged(model: IopModel, open_sessions, value) -> Timetable:
     for index, o in enumerate(open_sessions):
         joins = model.joins.get(index, {})
         extra = tuple(pid for pid, lit in joins.items() if value(lit))
-        sessions.append(replace(o.session, patient_ids=o.session.patient_ids + extra))
+        session = replace(o.session, patient_ids=o.session.patient_ids + extra)
+        if index in model.leads:
+            session = replace(session, staff_ids=tuple(sid for sid, lit in model.leads[index].items() if value(lit)))
+        sessions.append(session)
     sessions.extend(extract(model, value).sessions)
     return Timetable(tuple(sessions)).numbered()
 
@@ -286,7 +333,7 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
     """Re-solve the freed patients around the rest of the timetable: (merged timetable, placed) or None."""
     if seconds < 0.3:
         return None
-    model, open_sessions, partial = _submodel(scenario, timetable, free)
+    model, open_sessions, partial = _submodel(scenario, timetable, free, leads=True)
     # Only how many are in counts here (the search afterwards sees the soft goals): a round
     # ends as soon as every freed patient is in.
     model.m.clear_objective()

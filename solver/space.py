@@ -49,6 +49,9 @@ class OpenSession:
     session: Session
     taken: int
     cohort: str | None
+    # Staff who may lead it instead of ``session.staff_ids`` (the model then chooses as many
+    # as it has); empty: its staff stay.
+    leads: tuple[str, ...] = ()
 
 
 @dataclass

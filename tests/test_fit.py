@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from scheduler.generate import generate_clinic
-from scheduler.model import Timetable
+from scheduler.model import RoomKind, Timetable
 from scheduler.validate import objective, validate
 from solver.fit import fit, improve
 from solver.greedy import _Greedy, greedy_timetable, scenario_without
@@ -111,3 +111,36 @@ def test_a_rounds_staff_are_offered_only_outside_the_sessions_that_stay():
     unrestricted = _outside(parse_availability(""), whole_day, prog)  # "whenever open": Tuesday stays whole
     assert open_windows(unrestricted, prog, 0) == ()
     assert [(w.start, w.end) for w in open_windows(unrestricted, prog, 1)] == [(prog.open, prog.close)]
+
+
+def test_a_round_hands_a_kept_group_to_a_colleague_to_free_the_therapist_a_patient_needs():
+    """P4 can come Mon 09:00-10:00 only, for individual therapy with T1, who leads the CBT group
+    then; T2 could lead it. A round that frees P4 alone keeps the group (its patients stay) but
+    may change who leads it: it hands the group to T2 and places P4 with T1. A process group's
+    leaders never change in a round (its patients' continuity, S2, would move unpriced)."""
+    from solver.fit import _round, _with_leads
+    from solver.space import OpenSession
+    from solver_fixtures import individual
+
+    cbt = group("CBT", skill="cbt")
+    scenario = micro(
+        [*(patient(f"P{i}", "CBT=1", "Mon 09:00-10:00") for i in (1, 2, 3)),
+         patient("P4", "IND=1", "Mon 09:00-10:00", primary="T1")],
+        [cbt, individual("IND"), group("PROC")],
+        [staff("T1", "cbt therapy process"), staff("T2", "cbt process")],
+        [room("R1"), room("O1", RoomKind.OFFICE, 1)],
+    )
+    held = Timetable((sess("Mon", "09:00", "10:00", "CBT", "T1", "R1", "P1 P2 P3"),)).numbered()
+    assert validate(scenario_without(scenario, {"P4"}), held) == []
+
+    merged, placed = _round(scenario, held, {"P4"}, 10.0, None, 1)
+    assert placed == {"P4"}
+    assert validate(scenario, merged) == []
+    by_activity = {s.activity_id: s for s in merged.sessions}
+    assert by_activity["CBT"].staff_ids == ("T2",) and by_activity["CBT"].patient_ids == ("P1", "P2", "P3")
+    assert by_activity["IND"].staff_ids == ("T1",) and by_activity["IND"].patient_ids == ("P4",)
+
+    kept = [OpenSession(s, len(s.patient_ids), "adult") for s in held.sessions]
+    assert _with_leads(scenario, kept)[0].leads == ("T1", "T2")
+    process = [OpenSession(sess("Mon", "09:00", "10:00", "PROC", "T1", "R1", "P1 P2 P3"), 3, "adult")]
+    assert _with_leads(scenario, process)[0].leads == ()
