@@ -190,7 +190,8 @@ def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[i
     trial = model.m.clone()
     for var, value in partial.items():
         fix(trial, var.index, value)
-    trial.clear_objective()
+    # With the round's objective: the derived variables take their tight values, so the hint
+    # is worth what the current placement is worth (see model._add_complete_hint).
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.num_workers = 1
