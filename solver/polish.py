@@ -219,7 +219,8 @@ def _build(scenario: Scenario, timetable: Timetable, swaps: bool, needs=None):
                if not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
     if not movable:
         return None
-    fixed = [s for i, s in enumerate(sessions) if i not in set(movable)]
+    moving = set(movable)
+    fixed = [s for i, s in enumerate(sessions) if i not in moving]
     busy: dict[tuple[str, int], list[tuple[int, int]]] = defaultdict(list)
     fixed_day: dict[tuple[str, int], int] = defaultdict(int)
     fixed_week: dict[str, int] = defaultdict(int)

@@ -18,7 +18,8 @@ def test_the_fit_places_left_out_patients_and_keeps_every_rule():
     left_before = set(template.unplaced_ids)
     assert left_before
     assert validate(scenario_without(scenario, left_before), template.timetable) == []
-    timetable, left = fit(scenario, template.timetable, left_before, time.monotonic() + 60, seed=0)
+    # A deadline, not a timing: the rounds are random; idle, 4-36 s here (seeds 0-5), more on a loaded machine.
+    timetable, left = fit(scenario, template.timetable, left_before, time.monotonic() + 120, seed=0)
     assert len(left) < len(left_before)
     assert validate(scenario_without(scenario, left), timetable) == []
     placed = {pid for s in timetable.sessions for pid in s.patient_ids}
