@@ -186,15 +186,11 @@ def _neighbourhood(scenario: Scenario, timetable: Timetable, target: str, left: 
     return free
 
 
-def _completed(model: IopModel, partial: dict, seconds: float, cancel, objective: bool = False) -> list[int] | None:
+def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[int] | None:
     trial = model.m.clone()
     for var, value in partial.items():
         fix(trial, var.index, value)
-    # With the objective (improvement rounds), the derived variables take their tight values, so
-    # the hint is worth what the current placement is worth (see model._add_complete_hint). A fit
-    # round's objective (patients in) is fixed by the partial hint: a feasible completion serves.
-    if not objective:
-        trial.clear_objective()
+    trial.clear_objective()  # for feasibility; with the objective kept: no better (model._add_complete_hint)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.num_workers = 1
@@ -476,7 +472,7 @@ def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], sec
     for lit in model.inc.values():
         if not isinstance(lit, int):
             model.m.add(lit == 1)
-    values = _completed(model, partial, min(1.0, seconds / 3), cancel, objective=True)
+    values = _completed(model, partial, min(1.0, seconds / 3), cancel)
     if values is None:
         return None, False
     for i, value in enumerate(values):

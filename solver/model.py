@@ -493,11 +493,12 @@ def _add_complete_hint(model: IopModel, partial: dict, seconds: float) -> list[i
     trial = model.m.clone()
     for var, value in partial.items():
         fix(trial, var.index, value)
-    # The objective stays: the derived variables then take their tight values (days, spans,
-    # balance, continuity). Completed for feasibility only, a template of 40 patients, seed 1,
-    # scoring 181.5 became a hint worth 313.5, which the search then spent its time winning back
-    # (in one 60-s run its best after 22 s was 199.5 against a template of 190); with the
-    # objective the hint is worth 181.5, in the same 0.15 s.
+    # Completed for feasibility: the derived variables (days, spans, balance, continuity) may
+    # keep slack (a template of 40 patients, seed 1, scoring 181.5 became a hint worth 313.5).
+    # Completing it with the objective kept made it worth 181.5 in the same 0.15 s, but moved
+    # no result: 40 patients, seeds 0-2, 60 s, one run each: 137.5/168.5/161 without,
+    # 137.5/169.5/172.5 with; improvement rounds (3 x 3 runs of 30 s) the same within noise.
+    trial.clear_objective()
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
     solver.parameters.num_workers = 1

@@ -202,30 +202,6 @@ def test_the_complete_template_is_kept_when_the_search_ends_worse():
     assert _no_worse_than(scenario, searched, None) is searched
 
 
-def test_the_whole_week_models_hint_is_worth_what_the_timetable_is_worth():
-    """The template is completed into a full hint with the objective kept, so its derived
-    variables (days, spans, balance, continuity) are tight: a hint completed for feasibility
-    only was worth 313.5 for a template of 181.5 (40 patients), and the search spent its time
-    winning that back."""
-    from scheduler.generate import generate_clinic
-    from solver.builder import OBJECTIVE_SCALE, IopModel
-    from solver.extract import hints_from
-    from solver.model import _add_complete_hint
-    from solver.space import build_space
-
-    clinic = generate_clinic(12, 4)
-    model = IopModel(build_space(clinic.scenario), best_effort=True).build()
-    partial = hints_from(model, clinic.witness)
-    for lit in model.inc.values():
-        if not isinstance(lit, int):
-            partial[lit] = 1
-    values = _add_complete_hint(model, partial, 10.0)
-    assert values is not None
-    goal = model.m.proto.objective
-    worth = sum(c * (values[v] if v >= 0 else 1 - values[-v - 1]) for v, c in zip(goal.vars, goal.coeffs)) + goal.offset
-    assert worth == round(objective(clinic.scenario, clinic.witness) * OBJECTIVE_SCALE)
-
-
 def test_a_clinic_too_large_for_the_whole_week_model_is_improved_after_the_template(monkeypatch):
     """Where the whole-week model is skipped (solver.model.MODEL_SIZE_PER_SECOND), the template's
     week is improved by neighbourhood rounds; each lower objective is progress, and the result
