@@ -206,7 +206,8 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     the freed ones may join it while it has seats (``Space.open_sessions``); sessions of freed
     patients only are dissolved (the model may run them again). With ``stability`` the freed
     patients' S3 is priced against last week (its unpinned sessions; the pinned ones are in
-    the timetable already). Returns (model, open sessions, partial hint).
+    the timetable already). With ``leads`` a kept unpinned non-process group may change who
+    leads it (``_with_leads``). Returns (model, open sessions, partial hint).
     """
     cohort_of = {p.id: p.cohort.value for p in scenario.patients}
     open_sessions, dissolved, joined_before = [], [], {}
