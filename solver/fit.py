@@ -38,12 +38,12 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Availability, Scenario, Session, Timetable, Window
-from scheduler.timegrid import covers, open_windows
+from scheduler.model import Availability, Scenario, Timetable, Window
+from scheduler.timegrid import open_windows
 from scheduler.validate import objective, validate
 from solver.builder import PROCESS_SKILL, IopModel
 from solver.extract import extract, hints_from
-from solver.polish import clear_the_way, therapist_needs, unmet_needs
+from solver.polish import can_lead, clear_the_way, therapist_needs, unmet_needs
 from solver.space import OpenSession, build_space
 
 from solver.repair import fix, solve_cancellable
@@ -276,21 +276,17 @@ def _with_leads(scenario: Scenario, open_sessions: list[OpenSession]) -> list[Op
     movable = [o.session.activity_id in acts and acts[o.session.activity_id].is_group and not o.session.pinned
                and acts[o.session.activity_id].skill != PROCESS_SKILL and bool(o.session.staff_ids)
                for o in open_sessions]
-    fixed: dict[str, list[Session]] = {}
+    busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for o, m in zip(open_sessions, movable):
         if not m:
             for sid in o.session.staff_ids:
-                fixed.setdefault(sid, []).append(o.session)
+                busy.setdefault((sid, o.session.day), []).append((o.session.start, o.session.end))
     out = []
     for o, m in zip(open_sessions, movable):
         if m:
             s = o.session
             a = acts[s.activity_id]
-            leads = tuple(st.id for st in scenario.staff
-                          if st.id in s.staff_ids or (
-                              a.skill in st.skills and covers(st.availability, prog, s.day, s.start, s.end)
-                              and not any(f.day == s.day and f.start < s.end and s.start < f.end
-                                          for f in fixed.get(st.id, ()))))
+            leads = tuple(st.id for st in scenario.staff if st.id in s.staff_ids or can_lead(st, a, s, busy, prog))
             if len(leads) > len(s.staff_ids):
                 o = replace(o, leads=leads)
         out.append(o)

@@ -211,6 +211,13 @@ def _solve(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swa
     return Timetable(tuple(sessions)), solver.status_name(code), solver.wall_time
 
 
+def can_lead(st, activity, session, busy, prog) -> bool:
+    """``st`` holds the activity's skill, is available for the whole session and has none of its
+    ``busy`` times ((staff id, day) -> [(start, end)]) then."""
+    return (activity.skill in st.skills and covers(st.availability, prog, session.day, session.start, session.end)
+            and not any(b < session.end and session.start < e for b, e in busy.get((st.id, session.day), ())))
+
+
 def _build(scenario: Scenario, timetable: Timetable, swaps: bool, needs=None):
     prog = scenario.program
     acts = scenario.activity_by_id
@@ -237,9 +244,7 @@ def _build(scenario: Scenario, timetable: Timetable, swaps: bool, needs=None):
         a = acts[s.activity_id]
         options = {}
         for st in scenario.staff:
-            ok = (a.skill in st.skills and covers(st.availability, prog, s.day, s.start, s.end)
-                  and not any(b < s.end and s.start < e for b, e in busy.get((st.id, s.day), ())))
-            if ok:
+            if can_lead(st, a, s, busy, prog):
                 lit = m.new_bool_var(f"leads[{i},{st.id}]")
                 m.add_hint(lit, st.id in s.staff_ids)  # today's facilitators: a solution from the start
                 options[st.id] = lit
