@@ -225,7 +225,7 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
         previous = replace(scenario.previous, sessions=tuple(s for s in scenario.previous.sessions if not s.pinned))
     prog = scenario.program
     if leads:
-        open_sessions = _with_leads(scenario, open_sessions, free)
+        open_sessions = _with_leads(scenario, open_sessions)
     # Staff and rooms are offered only outside the kept sessions they hold: the space then has
     # no candidate the kept week forbids (200 patients, seed 1, a round of 17 freed: 41k -> 26k variables, and of 9: 29k -> 18k).
     busy_staff: dict[str, list] = {}
@@ -259,14 +259,12 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     return model, open_sessions, partial
 
 
-def _with_leads(scenario: Scenario, open_sessions: list[OpenSession], free: set[str]) -> list[OpenSession]:
+def _with_leads(scenario: Scenario, open_sessions: list[OpenSession]) -> list[OpenSession]:
     """The kept group sessions whose leaders a fit round may change, with the staff who could lead them.
 
-    Unpinned, non-process groups led by a freed patient's primary therapist: who leads them
-    changes no patient's continuity (S2), and a round can then hand such a group to a colleague
-    to free the therapist a freed patient needs at that time. (With every non-process group
-    open, 300 patients, seeds 1-2, took 90 and 95 s to a first complete timetable where they
-    took 47 and 51 s in session 6's run: larger round models.) Candidates hold the skill, are available for the whole session and hold no
+    Unpinned, non-process groups: who leads them changes no patient's continuity (S2), and a
+    round can then hand a group to a colleague to free the one therapist a freed patient needs
+    at that time. Candidates hold the skill, are available for the whole session and hold no
     session that stays with its staff then. Used by the fit's rounds only: the first complete
     timetable from the same templates took 8.0/3.6 s (40 patients, seed 1), 2.2/13.1 s (seed 2),
     26.2/8.5 s (120, seed 1) with it and 19.5/2.0, 11.9/1.8, 26.6/30.3 s without (two fit seeds
@@ -275,9 +273,8 @@ def _with_leads(scenario: Scenario, open_sessions: list[OpenSession], free: set[
     therapist keeps a 3-s round from a proof, and the neighbourhoods shrink)."""
     acts = scenario.activity_by_id
     prog = scenario.program
-    therapists = {scenario.patient_by_id[pid].primary_therapist for pid in free if pid in scenario.patient_by_id}
     movable = [o.session.activity_id in acts and acts[o.session.activity_id].is_group and not o.session.pinned
-               and acts[o.session.activity_id].skill != PROCESS_SKILL and bool(therapists.intersection(o.session.staff_ids))
+               and acts[o.session.activity_id].skill != PROCESS_SKILL and bool(o.session.staff_ids)
                for o in open_sessions]
     busy: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for o, m in zip(open_sessions, movable):
