@@ -46,9 +46,17 @@ MAX_MODEL_SIZE = 1_000_000
 # 375k (120 patients), and the fit does better in that time. Size allowed per second of limit.
 MODEL_SIZE_PER_SECOND = 2_000
 # Share of the time limit, at its end, for the neighbourhood improvement rounds (solver/fit.py)
-# once a complete timetable is in hand: the whole-week search stops then. Measured at 40
-# patients, 60 s, 3 seeds (one run each): objective median 160.5 without, 148.5 with.
-IMPROVE_TAIL = 0.3
+# once a complete timetable is in hand: the whole-week search stops then (a proven optimum
+# ends it before). Measured on 2 cores,
+# 60 s, seeds 0-2, objective per run (mean per seed):
+#   no rounds -> last 30% (one run each): median 160.5 -> 148.5;
+#   30% -> 70% (two runs each): 40 patients 139.3/169/171.5 -> 132.8/161.3/147.8 (better in
+#   6 of 6 pairs); 20 patients (one run) 84/59.5/80.5 -> 78/49.5/88.5; 90% at 40: 127/151/155.5.
+#   At 40 patients the whole-week search rarely beats the template (seed 1: 183.5 against
+#   181.5 after 22 s) while the rounds lower it about a point a round. Tried: 70% only while
+#   the search had not improved on the template, else 30%: 40 patients 127.5/167.5/154, 20
+#   patients 83/59.5/none: the search's small early gains do not earn it the time.
+IMPROVE_TAIL = 0.7
 # Share of the time limit for the template's squeaky-wheel re-fills (its first orders always
 # run whole); after TEMPLATE_EARLY_SHARE they stop as soon as at most TEMPLATE_FEW patients
 # are left out, in clinics of more than TEMPLATE_EARLY_FROM patients. The neighbourhood fit
