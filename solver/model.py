@@ -220,7 +220,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             # No whole-week search follows: the polish again, with the rest of the time limit.
             polish = start + 0.95 * params.time_limit - time.monotonic()
             return replace(bounder.apply(_polish_result(scenario, result, polish, cancel, start=start)),
-                           build_seconds=build_seconds)
+                           build_seconds=build_seconds, seconds=time.monotonic() - start)
         # The template first: a coordinator's week (often with everyone) in seconds, before the model exists.
         # Time plan: template re-fills until 15% of the limit (5% once at most 3 are left out), neighbourhood fit until 50%,
         # then the whole-week model: completion of its hint <= 10%, repair until 60%, search.
@@ -262,7 +262,8 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
     result = _improved_result(scenario, result, start + params.time_limit - _polish_reserve(params), cancel, relay,
                               start, params.seed)
     result = bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
-    return replace(result, build_seconds=build_seconds)
+    # The wall time of the whole solve (rounds and a polish that changed nothing took time too).
+    return replace(result, build_seconds=build_seconds, seconds=time.monotonic() - start)
 
 
 def _no_worse_than(scenario: Scenario, result: SolveResult, template: Timetable | None) -> SolveResult:
