@@ -12,11 +12,13 @@ from solver.bound import relaxation_bound
 from solver.greedy import scenario_without
 from solver.result import SolveParams, SolveStatus
 from solver.space import build_space
+from scheduler.model import RoomKind
 from solver_fixtures import (
     balance_two_therapists,
     continuity_vs_preferences,
     fractional_balance,
     group,
+    individual,
     micro,
     patient,
     pinned_and_previous,
@@ -32,27 +34,76 @@ HAND_COMPUTED = [preferences_choose_days, small_groups_run_twice, balance_two_th
                  continuity_vs_preferences]
 
 
+@pytest.mark.parametrize("with_staff", [False, True], ids=["days", "staff"])
 @pytest.mark.parametrize("fixture", HAND_COMPUTED, ids=lambda f: f.__name__)
-def test_the_bound_never_exceeds_a_hand_computed_optimum(fixture):
+def test_the_bound_never_exceeds_a_hand_computed_optimum(fixture, with_staff):
     scenario, optimum, _terms = fixture()
-    bound = relaxation_bound(build_space(scenario), 10)
+    bound = relaxation_bound(build_space(scenario), 10, staff=with_staff)
     assert bound is not None
     assert 0 <= bound <= optimum + 1e-9
 
 
+@pytest.mark.parametrize("with_staff", [False, True], ids=["days", "staff"])
 @pytest.mark.parametrize("n,seed", [(20, 0), (20, 1), (40, 0), (40, 2), (120, 1)])
-def test_the_bound_never_exceeds_the_witness_timetable(n, seed):
+def test_the_bound_never_exceeds_the_witness_timetable(n, seed, with_staff):
     clinic = generate_clinic(n, seed)
     assert validate(clinic.scenario, clinic.witness) == []
-    bound = relaxation_bound(build_space(clinic.scenario), 5)
+    bound = relaxation_bound(build_space(clinic.scenario), 5, staff=with_staff)
     assert bound is not None
     assert bound <= objective(clinic.scenario, clinic.witness) + 1e-9
 
 
-def test_the_bound_on_the_demo_clinic_is_below_its_witness():
+@pytest.mark.parametrize("with_staff", [False, True], ids=["days", "staff"])
+def test_the_bound_on_the_demo_clinic_is_below_its_witness(with_staff):
     clinic = demo_clinic()
-    bound = relaxation_bound(build_space(clinic.scenario), 5)
+    bound = relaxation_bound(build_space(clinic.scenario), 5, staff=with_staff)
     assert bound is not None and bound <= objective(clinic.scenario, clinic.witness) + 1e-9
+
+
+def three_and_one_patients():
+    """T1 is the primary therapist of three patients, T2 of one; each needs one hour with them.
+
+    Nothing else is scheduled, so T1 works three hours and T2 one: S4 = 2 in every timetable,
+    which only the relaxation with the staff's hours sees.
+    """
+    prog = program("Mon", "09:00", "13:00")
+    patients = [patient(f"P{i}", "IND=1", "Mon 09:00-13:00", primary="T1" if i < 3 else "T2", min_days=1, max_days=1,
+                        min_hours=1, min_week_hours=0) for i in range(4)]
+    return micro(patients, [individual()], [staff("T1", "therapy"), staff("T2", "therapy")],
+                 [room("O1", RoomKind.OFFICE, 1), room("O2", RoomKind.OFFICE, 1)], prog)
+
+
+def test_the_staff_relaxation_prices_the_balance_a_caseload_forces():
+    scenario = three_and_one_patients()
+    expected = 2 * scenario.program.weights.balance
+    space = build_space(scenario)
+    assert relaxation_bound(space, 10) == pytest.approx(0)
+    assert relaxation_bound(space, 10, staff=True) == pytest.approx(expected)
+    result = solve_micro(scenario)
+    assert result.status == SolveStatus.OPTIMAL and validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(expected)
+
+
+def one_facilitator_hour_on_monday():
+    """Eight patients who prefer Monday, groups of at most four, and one facilitator who has
+    only an hour on Monday: one group runs on Monday, the other on Tuesday (S1 = 4)."""
+    prog = program("Mon-Tue", "09:00", "13:00")
+    patients = [patient(f"P{i}", "PROC=1", "Mon-Tue 09:00-13:00", preferred="Mon", min_days=1, max_days=1,
+                        min_hours=1, min_week_hours=0) for i in range(8)]
+    return micro(patients, [group("PROC", min_size=1, max_size=4)],
+                 [staff("F", "process", "Mon 09:00-10:00; Tue 09:00-13:00")], [room("G1")], prog)
+
+
+def test_the_staff_relaxation_counts_a_facilitator_s_hours():
+    scenario = one_facilitator_hour_on_monday()
+    w = scenario.program.weights
+    space = build_space(scenario)
+    assert relaxation_bound(space, 10) == pytest.approx(2 * w.efficiency)  # both groups on Monday
+    expected = 2 * w.efficiency + 4 * w.preferences
+    assert relaxation_bound(space, 10, staff=True) == pytest.approx(expected)
+    result = solve_micro(scenario)
+    assert result.status == SolveStatus.OPTIMAL and validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(expected)
 
 
 def five_a_week_clinic():
