@@ -280,14 +280,15 @@ class _Relaxation:
         return m, WEIGHT_SCALE * MINUTES_PER_HOUR
 
     def _staff(self, group_vars, solo_vars):
-        """Who takes how many of each day's sessions, within their hours; returns S4 in minutes.
+        """Who takes how many of each day's sessions, within their hours and the rooms'; returns S4 in minutes.
 
         Per (group activity, cohort, day), counts of the unpinned groups each member of staff
         who could lead one that day leads (``staff_count`` per group, at most one each per
         group); a session with the primary therapist loads that therapist; the other staff a
         solo session needs come from those qualified that day. A member of staff's day holds
         at most their open slots (H3, H4) and their daily cap, their week their weekly cap (H8;
-        caps on the sessions' own minutes, as the validator counts them). Every timetable maps
+        caps on the sessions' own minutes, as the validator counts them). A day's sessions of a
+        room kind hold at most the open slots of the rooms of that kind (H4, H7). Every timetable maps
         onto such counts, so the bound stays valid. S4 (0 with fewer than two therapists) is
         the spread of the therapists' weekly minutes, pinned sessions included.
         """
@@ -307,10 +308,7 @@ class _Relaxation:
                 if st is None:
                     continue
                 minutes[sid, s.day].append(s.minutes)
-                # Open slots the pinned session touches: no other session of theirs can use them.
-                slots[sid, s.day].append(sum(1 for t in open_slots(st.availability, prog, s.day)
-                                             if prog.open + t * prog.slot_minutes < s.end
-                                             and s.start < prog.open + (t + 1) * prog.slot_minutes))
+                slots[sid, s.day].append(_touched(st.availability, prog, s))
 
         def take(sid: str, d: int, a, count) -> None:
             minutes[sid, d].append(a.duration_min * count)
@@ -342,6 +340,19 @@ class _Relaxation:
             m.add(sum(counts) == sum(needs))
             for sid, c in zip(staff, counts):
                 take(sid, d, a, c)
+        # Rooms: a day's sessions of a room kind hold at most the open slots of its rooms.
+        room_slots: dict[tuple[object, int], list] = defaultdict(list)  # (kind, day) -> slots held
+        for aid, _cohort, d, g, _most in group_vars:
+            room_slots[acts[aid].room_kind, d].append(sp.length[aid] * g)
+        for _p, a, d, v, pinned in solo_vars:
+            room_slots[a.room_kind, d].append(sp.length[a.id] * (v - pinned))
+        for s in sp.pins:
+            r = sc.room_by_id.get(s.room_id or "")
+            if r is not None:
+                room_slots[r.kind, s.day].append(_touched(r.availability, prog, s))
+        for (kind, d), held in room_slots.items():
+            if kind != RoomKind.NONE:
+                m.add(sum(held) <= sum(len(open_slots(r.availability, prog, d)) for r in sc.rooms if r.kind == kind))
         week: dict[str, list] = defaultdict(list)
         for st in sc.staff:
             for d in prog.days:
@@ -364,6 +375,12 @@ class _Relaxation:
             m.add(lo <= total)
         return hi - lo
 
+
+
+def _touched(availability, prog, session) -> int:
+    """Open slots (of this availability) a session touches: no other session of its staff member or room can use them."""
+    return sum(1 for t in open_slots(availability, prog, session.day)
+               if prog.open + t * prog.slot_minutes < session.end and session.start < prog.open + (t + 1) * prog.slot_minutes)
 
 
 def _start_components(space: Space) -> tuple[dict, dict]:

@@ -84,18 +84,21 @@ def test_the_staff_relaxation_prices_the_balance_a_caseload_forces():
     assert result.objective == pytest.approx(expected)
 
 
-def one_facilitator_hour_on_monday():
-    """Eight patients who prefer Monday, groups of at most four, and one facilitator who has
-    only an hour on Monday: one group runs on Monday, the other on Tuesday (S1 = 4)."""
+def one_hour_on_monday(short: str):
+    """Eight patients who prefer Monday, groups of at most four, and one facilitator (or the one
+    group room) with only an hour on Monday: one group runs on Monday, the other on Tuesday (S1 = 4)."""
     prog = program("Mon-Tue", "09:00", "13:00")
     patients = [patient(f"P{i}", "PROC=1", "Mon-Tue 09:00-13:00", preferred="Mon", min_days=1, max_days=1,
                         min_hours=1, min_week_hours=0) for i in range(8)]
+    hours = "Mon 09:00-10:00; Tue 09:00-13:00"
     return micro(patients, [group("PROC", min_size=1, max_size=4)],
-                 [staff("F", "process", "Mon 09:00-10:00; Tue 09:00-13:00")], [room("G1")], prog)
+                 [staff("F", "process", hours if short == "facilitator" else "")],
+                 [room("G1", availability=hours if short == "room" else "")], prog)
 
 
-def test_the_staff_relaxation_counts_a_facilitator_s_hours():
-    scenario = one_facilitator_hour_on_monday()
+@pytest.mark.parametrize("short", ["facilitator", "room"])
+def test_the_staff_relaxation_counts_a_facilitator_s_and_a_room_s_hours(short):
+    scenario = one_hour_on_monday(short)
     w = scenario.program.weights
     space = build_space(scenario)
     assert relaxation_bound(space, 10) == pytest.approx(2 * w.efficiency)  # both groups on Monday
