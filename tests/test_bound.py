@@ -12,7 +12,9 @@ from solver.bound import relaxation_bound
 from solver.greedy import scenario_without
 from solver.result import SolveParams, SolveStatus
 from solver.space import build_space
-from scheduler.model import RoomKind
+from dataclasses import replace
+
+from scheduler.model import RoomKind, Timetable
 from solver_fixtures import (
     balance_two_therapists,
     continuity_vs_preferences,
@@ -127,12 +129,25 @@ def test_the_bound_counts_days_a_weekly_count_forces():
     assert result.objective == pytest.approx(expected)
 
 
-def test_pinned_sessions_keep_the_bound_valid():
+@pytest.mark.parametrize("with_staff", [False, True], ids=["days", "staff"])
+def test_pinned_sessions_keep_the_bound_valid(with_staff):
     scenario = pinned_and_previous()
     result = solve_micro(scenario)
     assert result.status == SolveStatus.OPTIMAL and validate(scenario, result.timetable) == []
-    bound = relaxation_bound(build_space(scenario), 10)
+    bound = relaxation_bound(build_space(scenario), 10, staff=with_staff)
     assert bound is not None and bound <= result.objective + 1e-9
+
+
+@pytest.mark.parametrize("with_staff", [False, True], ids=["days", "staff"])
+def test_a_week_pinned_whole_keeps_the_bound_below_it(with_staff):
+    # Every session of a generated clinic's witness pinned: the witness is a timetable of that
+    # scenario, so no bound may exceed it (the pinned staff, rooms and groups are constants).
+    clinic = generate_clinic(20, 0)
+    pinned = Timetable(tuple(replace(s, pinned=True) for s in clinic.witness.sessions))
+    scenario = replace(clinic.scenario, previous=pinned)
+    assert validate(scenario, pinned) == []
+    bound = relaxation_bound(build_space(scenario), 10, staff=with_staff)
+    assert bound is not None and bound <= objective(scenario, pinned) + 1e-9
 
 
 def test_an_impossible_week_gives_no_bound():
