@@ -85,17 +85,24 @@ _FALLBACK = "Timetable from the constructive heuristic; the optimiser found no b
 class _ProgressRelay(cp_model.CpSolverSolutionCallback):
     """Per improving solution: (objective, bound, seconds) of the soft goals, handed on."""
 
-    def __init__(self, model: IopModel, on_progress, start: float, report_partial: bool):
+    def __init__(self, scenario: Scenario, on_progress, start: float, report_partial: bool, kept: _Kept | None = None):
         super().__init__()
-        self.model = model
+        self.scenario = scenario
+        self.kept = kept
+        self.model: IopModel | None = None  # attach() before the search calls back
+        self.incs: list = []
         self.on_progress = on_progress
         self.start = start
         self.report_partial = report_partial
-        self.incs = [v for v in model.inc.values() if not isinstance(v, int)]
         self.history: list[Progress] = []
         self.first_complete: float | None = None
         self.floor = 0.0  # a bound proven elsewhere (solver/bound.py) for complete timetables
         self._best: tuple[int, float] | None = None  # (patients left out, objective) of the best reported
+
+    def attach(self, model: IopModel) -> None:
+        """The whole-week model whose solutions the search will report."""
+        self.model = model
+        self.incs = [v for v in model.inc.values() if not isinstance(v, int)]
 
     def on_solution_callback(self) -> None:
         left_out = sum(1 - self.value(v) for v in self.incs)
@@ -122,9 +129,11 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         seconds = time.monotonic() - self.start if at is None else at
         if complete and self.first_complete is None:
             self.first_complete = seconds
-        objective = sum(t.cost for t in _score_timetable(self.model.sc, timetable))
+        objective = sum(t.cost for t in _score_timetable(self.scenario, timetable))
+        if complete and self.kept is not None:
+            self.kept.note(timetable, objective, seconds)
         placed = {pid for s in timetable.sessions for pid in s.patient_ids}
-        left_out = 0 if complete else sum(1 for p in self.model.sc.patients if p.id not in placed)
+        left_out = 0 if complete else sum(1 for p in self.scenario.patients if p.id not in placed)
         self._emit(Progress(objective=objective, bound=min(objective, self.floor if complete else 0.0), seconds=seconds),
                    left_out)
 
@@ -175,8 +184,9 @@ def solve(
     if cancel is None:
         return _solve(scenario, params, on_progress, None)
     box: list[SolveResult] = []
+    kept = _Kept()
     worker = threading.Thread(
-        target=lambda: box.append(_solve(scenario, params, on_progress, cancel)), daemon=True, name="solve"
+        target=lambda: box.append(_solve(scenario, params, on_progress, cancel, kept)), daemon=True, name="solve"
     )
     began = time.monotonic()
     worker.start()
@@ -186,6 +196,11 @@ def solve(
             break
     if box:
         return box[0]
+    if kept.timetable is not None:
+        # Cancelled inside a step that cannot be interrupted (building the whole-week model):
+        # the best complete timetable already reported is the result.
+        return _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
+                                "Cancelled; the best timetable found so far is kept.")
     return SolveResult(
         SolveStatus.CANCELLED,
         seconds=time.monotonic() - began,
@@ -193,7 +208,22 @@ def solve(
     )
 
 
-def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> SolveResult:
+class _Kept:
+    """The best complete timetable reported as progress so far (for a cancel that cannot wait)."""
+
+    def __init__(self):
+        self.timetable: Timetable | None = None
+        self.objective: float | None = None
+        self.first: float | None = None  # seconds to the first one
+
+    def note(self, timetable: Timetable, objective: float, seconds: float) -> None:
+        if self.first is None:
+            self.first = seconds
+        if self.objective is None or objective < self.objective:
+            self.timetable, self.objective = timetable, objective
+
+
+def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _Kept | None = None) -> SolveResult:
     start = time.monotonic()
     findings = _precheck(scenario)
     if findings and not params.best_effort:
@@ -222,7 +252,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         allowed = min(MAX_MODEL_SIZE, MODEL_SIZE_PER_SECOND * params.time_limit)
         if size > allowed:
             log.info("whole-week model too large for the time limit (%d > %d): template, fit and polish", size, allowed)
-            result = _template_only(scenario, params, start, findings, cancel, on_progress)
+            result = _template_only(scenario, params, start, findings, cancel, on_progress, kept)
             # No whole-week search follows: the polish again, with the rest of the time limit.
             polish = start + 0.95 * params.time_limit - time.monotonic()
             return replace(bounder.apply(_polish_result(scenario, result, polish, cancel, start=start)),
@@ -234,9 +264,14 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
         greedy = _fitted(scenario, greedy, start + 0.5 * params.time_limit, cancel, params.seed)
         if greedy is not None:
             greedy = replace(greedy, timetable=polish_staff(scenario, greedy.timetable, _polish_reserve(params), cancel))
-        greedy_at = time.monotonic() - start
+        # The template is progress at once: the coordinator sees it while the model is built.
+        relay = _ProgressRelay(scenario, on_progress, start, report_partial=params.best_effort, kept=kept)
+        bounder.watch(relay)
+        if greedy is not None:
+            relay.announce(greedy.timetable, complete=not greedy.unplaced)
         built_at = time.monotonic()
         model = IopModel(space, best_effort=True).build()
+        relay.attach(model)
         build_seconds += time.monotonic() - built_at
         log.info(
             "model built in %.2fs (%.2fs after the start): %d group starts, %d patient choices, %d constraints",
@@ -246,10 +281,6 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel) -> Solv
             len(model.xg) + len(model.xs),
             len(model.m.proto.constraints),
         )
-        relay = _ProgressRelay(model, on_progress, start, report_partial=params.best_effort)
-        bounder.watch(relay)
-        if greedy is not None:
-            relay.announce(greedy.timetable, complete=not greedy.unplaced, at=greedy_at)
         warm = _warm_start(
             model,
             scenario,
@@ -411,7 +442,7 @@ def _fitted(scenario: Scenario, greedy: GreedyResult | None, deadline: float, ca
 
 
 def _template_only(scenario: Scenario, params: SolveParams, start: float, findings, cancel=None,
-                   on_progress=None) -> SolveResult:
+                   on_progress=None, found: _Kept | None = None) -> SolveResult:
     """Large clinics: the template, the neighbourhood fit and improvement, scored like any other (bound: the relaxation's)."""
     greedy = _greedy(scenario, start, params.time_limit, cancel)
     greedy = _fitted(scenario, greedy, start + 0.85 * params.time_limit, cancel, params.seed)
@@ -427,6 +458,8 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
         )
 
     def report(timetable: Timetable, objective: float) -> None:
+        if found is not None and not left_out:
+            found.note(timetable, objective, time.monotonic() - start)
         if on_progress is not None:
             try:
                 on_progress(Progress(objective=objective, bound=0.0, seconds=time.monotonic() - start))

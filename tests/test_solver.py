@@ -158,14 +158,11 @@ def test_progress_reports_improvements_only():
     the best objective so far."""
     import time
 
-    from solver.builder import IopModel
     from solver.model import _ProgressRelay
-    from solver.space import build_space
 
     scenario, expected, _ = fx.preferences_choose_days()
-    model = IopModel(build_space(scenario), best_effort=True).build()
     seen: list[Progress] = []
-    relay = _ProgressRelay(model, seen.append, time.monotonic(), report_partial=False)
+    relay = _ProgressRelay(scenario, seen.append, time.monotonic(), report_partial=False)
     worse = Timetable((fx.sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2"),
                        fx.sess("Tue", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2")))
     best = Timetable((fx.sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2"),
@@ -180,6 +177,31 @@ def test_progress_reports_improvements_only():
     relay.announce(worse, complete=True)
     assert [(p.objective, p.bound) for p in seen[2:]] == [(expected, expected)]
     assert relay.history == seen
+
+
+def test_the_template_is_reported_when_found_not_after_the_model_is_built():
+    """The coordinator sees the template's week at once; the whole-week model (about 2 s to
+    build at 40 patients) comes after. Its progress was once sent only after the build, stamped
+    with the earlier time at which it was found."""
+    import threading
+    import time
+
+    from scheduler.generate import generate_clinic
+
+    scenario = generate_clinic(40, 0).scenario
+    cancel = threading.Event()
+    heard: list[tuple[Progress, float]] = []
+    began = time.monotonic()
+
+    def hear(p: Progress) -> None:
+        heard.append((p, time.monotonic() - began))
+        cancel.set()  # the first timetable is all this test needs
+
+    result = solve(scenario, SolveParams(time_limit=30, seed=0), on_progress=hear, cancel=cancel)
+    first, received = heard[0]
+    assert received - first.seconds < 0.5, (first.seconds, received)
+    assert result.timetable is not None and validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(first.objective)
 
 
 def test_the_complete_template_is_kept_when_the_search_ends_worse():
