@@ -80,6 +80,8 @@ TEMPLATE_EARLY_FROM = 60
 
 
 _FALLBACK = "Timetable from the constructive heuristic; the optimiser found no better one in time."
+_ROUNDS_ONLY = ("Timetable from the template, the neighbourhood fit, improvement rounds and the polish (complete "
+                "only after the whole-week search's share of the time limit); the bound is the day-level relaxation's.")
 
 
 class _ProgressRelay(cp_model.CpSolverSolutionCallback):
@@ -269,6 +271,17 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
         bounder.watch(relay)
         if greedy is not None:
             relay.announce(greedy.timetable, complete=not greedy.unplaced)
+        if greedy is not None and not greedy.unplaced and time.monotonic() >= _tail_at(params, start):
+            # Complete, and the search's share of the limit is already spent: the improvement
+            # rounds start now, without building the whole-week model (~3 s at 40 patients).
+            log.info("complete template at %.2fs, past the search's share: rounds without the whole-week model",
+                     time.monotonic() - start)
+            result = _fallback_result(scenario, greedy.timetable, time.monotonic() - start,
+                                      cancel is not None and cancel.is_set(), relay.first_complete, _ROUNDS_ONLY)
+            result = _improved_result(scenario, result, start + params.time_limit - _polish_reserve(params), cancel,
+                                      relay, start, params.seed)
+            result = bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
+            return replace(result, build_seconds=build_seconds, seconds=time.monotonic() - start)
         built_at = time.monotonic()
         model = IopModel(space, best_effort=True).build()
         relay.attach(model)
@@ -319,6 +332,11 @@ def _no_worse_than(scenario: Scenario, result: SolveResult, template: Timetable 
     log.info("the template scores %.2f, the search's best %.2f: the template is kept", score, result.objective)
     bound = None if result.bound is None else min(result.bound, score)
     return replace(result, timetable=template.numbered(), terms=terms, objective=score, bound=bound)
+
+
+def _tail_at(params: SolveParams, start: float) -> float:
+    """When (time.monotonic()) the whole-week search hands over to the improvement rounds, once a complete timetable is in hand."""
+    return start + (1 - IMPROVE_TAIL) * params.time_limit - _polish_reserve(params)
 
 
 def _polish_reserve(params: SolveParams) -> float:
@@ -603,7 +621,7 @@ def _search(model: IopModel, params, cancel, start, warm: _Warm, findings, relay
         # Cancelled during the warm start: keep what it found, skip the search.
         # Once a complete timetable is in hand, the last IMPROVE_TAIL of the limit goes to the
         # neighbourhood improvement rounds (_improved_result); until then the search goes on.
-        tail = _TailDue(relay, start + (1 - IMPROVE_TAIL) * params.time_limit - _polish_reserve(params))
+        tail = _TailDue(relay, _tail_at(params, start))
         code = (cp_model.UNKNOWN if cancel is not None and cancel.is_set()
                 else solve_cancellable(solver, model.m, AnyOf(cancel, tail), relay))
     except Exception as exc:  # an OR-Tools failure: report it, never crash the caller

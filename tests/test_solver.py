@@ -204,6 +204,33 @@ def test_the_template_is_reported_when_found_not_after_the_model_is_built():
     assert result.objective == pytest.approx(first.objective)
 
 
+def test_rounds_start_without_the_whole_week_model_once_the_search_s_share_is_spent(monkeypatch, caplog):
+    """A complete template that arrives after the search's share of the limit goes straight to
+    the improvement rounds and the polish; the whole-week model is not built (~3 s at 40 patients)."""
+    import logging
+    import threading
+
+    import solver.model as solver_model
+
+    def built() -> bool:  # this thread's solves only (a cancelled solve elsewhere may still log)
+        return any("model built in" in r.getMessage() for r in caplog.records if r.thread == threading.get_ident())
+
+    scenario, expected, _ = fx.preferences_choose_days()
+    with caplog.at_level(logging.INFO, logger="solver"):
+        fx.solve_micro(scenario, time_limit=4)
+    assert built()  # the usual path builds it
+    caplog.clear()
+    monkeypatch.setattr(solver_model, "IMPROVE_TAIL", 1.0)  # the search's share: none
+    with caplog.at_level(logging.INFO, logger="solver"):
+        result = fx.solve_micro(scenario, time_limit=4)
+    assert not built()
+    # (optimal when the day-level relaxation proves it, as here)
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE) and "improvement rounds" in result.message
+    assert validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(objective(scenario, result.timetable))
+    assert result.objective >= expected - 1e-9 and result.bound <= expected + 1e-9
+
+
 def test_the_complete_template_is_kept_when_the_search_ends_worse():
     """The search's objective counts slack left in its completed hint, so its best can score
     worse than the template it started from; the better timetable is returned."""
