@@ -644,9 +644,14 @@ def _stability(scenario: Scenario, bookings: list[_Booking]) -> int:
     return total
 
 
+def therapist_ids(scenario: Scenario) -> list[str]:
+    """The staff S4 balances: those named as some patient's primary therapist (sorted)."""
+    return sorted({p.primary_therapist for p in scenario.patients if p.primary_therapist in scenario.staff_by_id})
+
+
 def _balance(scenario: Scenario, bookings: list[_Booking]) -> float:
     """S4: (max - min) scheduled hours over therapists (staff who are some patient's primary therapist)."""
-    therapists = {p.primary_therapist for p in scenario.patients if p.primary_therapist in scenario.staff_by_id}
+    therapists = therapist_ids(scenario)
     if len(therapists) < 2:
         return 0.0
     minutes = dict.fromkeys(therapists, 0)

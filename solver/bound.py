@@ -37,6 +37,7 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import HoursBasis, RoomKind, Scenario
 from scheduler.timegrid import open_slots
+from scheduler.validate import therapist_ids
 from solver.space import Space, allowed_max, day_patterns, pattern_counts
 
 from solver.builder import MINUTES_PER_HOUR, WEIGHT_SCALE
@@ -364,7 +365,7 @@ class _Relaxation:
                 week[st.id].extend(held)
             if st.max_hours_week is not None and week[st.id]:
                 m.add(sum(week[st.id]) <= math.floor(st.max_hours_week * 60 + 1e-9))
-        therapists = sorted({p.primary_therapist for p in sc.patients if p.primary_therapist in sc.staff_by_id})
+        therapists = therapist_ids(sc)
         if len(therapists) < 2:
             return 0
         horizon = 24 * 60 * len(prog.days)

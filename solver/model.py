@@ -278,10 +278,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
                      time.monotonic() - start)
             result = _fallback_result(scenario, greedy.timetable, time.monotonic() - start,
                                       cancel is not None and cancel.is_set(), relay.first_complete, _ROUNDS_ONLY)
-            result = _improved_result(scenario, result, start + params.time_limit - _polish_reserve(params), cancel,
-                                      relay, start, params.seed)
-            result = bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
-            return replace(result, build_seconds=build_seconds, seconds=time.monotonic() - start)
+            return _finished(scenario, result, params, cancel, relay, start, bounder, build_seconds)
         built_at = time.monotonic()
         model = IopModel(space, best_effort=True).build()
         relay.attach(model)
@@ -309,6 +306,12 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
             bounder.stop.set()
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
     result = _no_worse_than(scenario, _search(model, params, cancel, start, warm, findings, relay), warm.complete)
+    return _finished(scenario, result, params, cancel, relay, start, bounder, build_seconds)
+
+
+def _finished(scenario: Scenario, result: SolveResult, params: SolveParams, cancel, relay, start: float, bounder,
+              build_seconds: float) -> SolveResult:
+    """The improvement rounds until the polish's reserve, the polish, the relaxation's bound."""
     result = _improved_result(scenario, result, start + params.time_limit - _polish_reserve(params), cancel, relay,
                               start, params.seed)
     result = bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))

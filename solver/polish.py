@@ -33,6 +33,7 @@ from ortools.sat.python import cp_model
 from scheduler.model import Mode, Scenario, Timetable
 from scheduler.timegrid import covers, open_windows
 from scheduler.validate import objective as scored
+from scheduler.validate import therapist_ids
 from scheduler.validate import validate
 
 from solver.builder import MINUTES_PER_HOUR, PROCESS_SKILL, WEIGHT_SCALE
@@ -348,7 +349,7 @@ def _build(scenario: Scenario, timetable: Timetable, swaps: bool, needs=None):
         continuity.append(extra)
 
     # S4: (max - min) minutes over the primary therapists.
-    therapists = sorted({p.primary_therapist for p in scenario.patients if p.primary_therapist in scenario.staff_by_id})
+    therapists = therapist_ids(scenario)
     balance = 0
     if len(therapists) >= 2:
         cap = 7 * 24 * 60
