@@ -371,7 +371,7 @@ class _Relaxation:
         horizon = 24 * 60 * len(prog.days)
         hi, lo = m.new_int_var(0, horizon, "hi"), m.new_int_var(0, horizon, "lo")
         for sid in therapists:
-            total = sum(week[sid]) if week.get(sid) else 0
+            total = sum(week[sid])
             m.add(hi >= total)
             m.add(lo <= total)
         return hi - lo

@@ -122,13 +122,11 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         self._emit(Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)),
                             seconds=seconds), left_out)
 
-    def announce(self, timetable: Timetable, complete: bool, at: float | None = None) -> None:
-        """A timetable found before the search (the template, the repair): it is progress too.
-
-        ``at``: when it was found (seconds since the start), if earlier than now."""
+    def announce(self, timetable: Timetable, complete: bool) -> None:
+        """A timetable found outside the search (the template, the repair, a round, the polish): it is progress too."""
         if not complete and not self.report_partial:
             return
-        seconds = time.monotonic() - self.start if at is None else at
+        seconds = time.monotonic() - self.start
         if complete and self.first_complete is None:
             self.first_complete = seconds
         objective = sum(t.cost for t in _score_timetable(self.scenario, timetable))
