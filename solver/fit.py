@@ -43,7 +43,7 @@ from scheduler.timegrid import open_windows
 from scheduler.validate import objective, validate
 from solver.builder import PROCESS_SKILL, IopModel
 from solver.extract import extract, hints_from
-from solver.polish import can_lead, clear_the_way, therapist_needs, unmet_needs
+from solver.polish import can_lead, clear_the_way, inside_any, therapist_needs, unmet_needs
 from solver.space import OpenSession, build_space
 
 from solver.repair import fix, solve_cancellable
@@ -51,6 +51,9 @@ from solver.repair import fix, solve_cancellable
 log = logging.getLogger("solver.fit")
 
 ROUND_SECONDS = 4.0
+PEERS = 3  # patients freed with a left-out patient after its try alone (``_peers``)
+PEER_TRIES = 3  # such rounds per left-out patient before wider neighbourhoods (again after any progress)
+PEER_SECONDS = 2.0  # per such round
 CLEAR_EVERY = 5  # rounds without progress before the therapists' hours are cleared again
 CLEAR_SECONDS = 3.0
 BLOCKER_WEIGHT = 100.0  # in a neighbourhood's ranking: first the patients of sessions that block the target's therapist
@@ -65,6 +68,7 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
     size, rounds, failed, round_seconds = 8, 0, 0, ROUND_SECONDS
     cleared_at = None
     tried_alone: set[str] = set()  # left-out patients already tried alone against the timetable in hand
+    tried_peers: dict[str, int] = {}  # ... and how often with their peers (``_peers``)
     while left - pinned and time.monotonic() < deadline - 0.3 and not (cancel is not None and cancel.is_set()):
         if rounds == 0 or (failed and failed % CLEAR_EVERY == 0 and failed != cleared_at):
             # (Again after every few rounds without progress: the fit moves other patients.)
@@ -73,21 +77,38 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
             timetable = clear_the_way(_only(scenario, left), timetable, waiting, seconds, cancel)
             cleared_at = failed
             tried_alone.clear()
+            tried_peers.clear()
         rounds += 1
         candidates = sorted(left - pinned)
         fresh = [pid for pid in candidates if pid not in tried_alone]
-        alone = bool(fresh)
-        if alone:
+        unpeered = [pid for pid in candidates if tried_peers.get(pid, 0) < PEER_TRIES]
+        alone = bool(fresh or unpeered)
+        seconds = round_seconds
+        if fresh:
             # Each left-out patient is first tried alone: the model is tiny (0.1-1 s), and once
             # the way is cleared that is often enough (demo clinic: the one family session that
             # 4-s neighbourhood rounds missed, placed in 0.1 s).
             target = fresh[rng.randrange(len(fresh))]
             tried_alone.add(target)
             free = {target}
+        elif unpeered:
+            # Then with the patients of the sessions in their therapist's way, if any, else with
+            # the few who could share their scarcest group activity with them (a group below its
+            # minimum size is the template's usual reason): a 4-patient round is quick (0.7-2.7 s
+            # at 40 patients, where a neighbourhood of 10 often ran out of its 4 s). The time such a
+            # round needs varies 10-fold with the search's luck (0.3-5.8 s, one round, six seeds):
+            # short rounds, retried with other peers, beat one long one.
+            fewest = min(tried_peers.get(pid, 0) for pid in unpeered)
+            least = [pid for pid in unpeered if tried_peers.get(pid, 0) == fewest]
+            target = least[rng.randrange(len(least))]
+            tried_peers[target] = fewest + 1
+            company = _in_the_way(scenario, timetable, target) or _peers(scenario, target, PEERS, rng if fewest else None)
+            free = ({target} | company) - pinned
+            seconds = PEER_SECONDS
         else:
             target = candidates[rng.randrange(len(candidates))]
             free = _neighbourhood(scenario, timetable, target, left, size, rng) - pinned
-        seconds = min(round_seconds, deadline - time.monotonic())
+        seconds = min(seconds, deadline - time.monotonic())
         try:
             outcome = _round(scenario, timetable, free, seconds, cancel, seed + rounds)
         except Exception:  # a round is an attempt; the timetable in hand stays
@@ -105,6 +126,7 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
                          before, len(left))
                 failed, cleared_at = 0, None
                 tried_alone.clear()
+                tried_peers.clear()
                 continue
             log.warning("fit round %d: merged timetable failed validation; discarded", rounds)
         if alone:
@@ -116,6 +138,57 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
         round_seconds = ROUND_SECONDS if outcome is not None else min(4 * ROUND_SECONDS, 2 * round_seconds)
     log.info("fit: %d rounds, %d left out%s", rounds, len(left), f" ({', '.join(sorted(left))})" if left else "")
     return timetable, left
+
+
+def _blocked(scenario: Scenario, timetable: Timetable, target: str) -> list[tuple[int, int, int]]:
+    """(day, start, end) hours of the target's sessions with their therapist that have no free time for them."""
+    p = scenario.patient_by_id[target]
+    return [(d, b, e) for n in unmet_needs(scenario, therapist_needs(scenario, p), timetable) for d, b, e in n.windows]
+
+
+def _in_the_way(scenario: Scenario, timetable: Timetable, target: str) -> set[str]:
+    """The patients of the sessions their therapist holds where the target's sessions with them could go
+    (none when such a time is free)."""
+    therapist = scenario.patient_by_id[target].primary_therapist
+    blocked = _blocked(scenario, timetable, target) if therapist else []
+    return {pid for s in timetable.sessions if blocked and therapist in s.staff_ids and inside_any(blocked, s)
+            for pid in s.patient_ids}
+
+
+def _peers(scenario: Scenario, target: str, most: int, rng: random.Random | None = None) -> set[str]:
+    """Up to ``most`` patients who could sit in a group with the target: of its group activity with the
+    fewest such patients (the scarcest company), those whose hours overlap the target's most (with
+    ``rng``: ``most`` drawn from the twice as many whose hours overlap most).
+
+    Company means: same cohort, the activity among their requirements, and windows that overlap the
+    target's by at least the activity's length on some program day."""
+    p = scenario.patient_by_id[target]
+    prog = scenario.program
+    windows = {d: open_windows(p.availability, prog, d) for d in prog.days}
+    theirs: dict[str, dict[int, list[Window]]] = {}
+    best: tuple[int, list[str]] | None = None
+    for r in p.requirements:
+        a = scenario.activity_by_id.get(r.activity_id)
+        if a is None or not a.is_group:
+            continue
+        length = a.duration_min
+        company = []
+        for q in scenario.patients:
+            if q.id == target or q.cohort != p.cohort or q.requirement(a.id) is None:
+                continue
+            if q.id not in theirs:
+                theirs[q.id] = {d: open_windows(q.availability, prog, d) for d in prog.days}
+            shared = sum(overlap for d in prog.days for x in windows[d] for y in theirs[q.id][d]
+                         if (overlap := min(x.end, y.end) - max(x.start, y.start)) >= length)
+            if shared:
+                company.append((-shared, q.id))
+        if company and (best is None or len(company) < best[0]):
+            best = (len(company), [pid for _, pid in sorted(company)])
+    if best is None:
+        return set()
+    if rng is None:
+        return set(best[1][:most])
+    return set(rng.sample(best[1][:2 * most], min(most, len(best[1]))))
 
 
 def _in_pinned_sessions(scenario: Scenario) -> set[str]:
@@ -156,7 +229,7 @@ def _neighbourhood(scenario: Scenario, timetable: Timetable, target: str, left: 
     # all its patients are free, so theirs come first (120 patients, seed 1: a family evening
     # blocked by the therapist's two evening groups was never placed in 90 s; with those groups'
     # 7 patients freed it was, in 3 s).
-    blocked = [(d, b, e) for n in unmet_needs(scenario, therapist_needs(scenario, p), timetable) for d, b, e in n.windows]
+    blocked = _blocked(scenario, timetable, target)
     score: dict[str, float] = {}
     for s in timetable.sessions:
         if not (staff.intersection(s.staff_ids) or s.room_id in rooms):
@@ -165,7 +238,7 @@ def _neighbourhood(scenario: Scenario, timetable: Timetable, target: str, left: 
         if not inside:
             continue
         weight = inside / 60 + (2.0 if s.activity_id in wanted else 0.0)
-        if p.primary_therapist in s.staff_ids and any(d == s.day and b < s.end and s.start < e for d, b, e in blocked):
+        if p.primary_therapist in s.staff_ids and inside_any(blocked, s):
             weight += BLOCKER_WEIGHT
         for pid in s.patient_ids:
             score[pid] = score.get(pid, 0.0) + weight

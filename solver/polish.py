@@ -78,7 +78,7 @@ def clear_the_way(scenario: Scenario, timetable: Timetable, waiting, seconds: fl
     def standing(t: Timetable) -> tuple[int, int]:
         acts = scenario.activity_by_id
         inside = sum(1 for s in t.sessions if not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group
-                     for sid in s.staff_ids if _inside_any(avoid.get(sid, ()), s))
+                     for sid in s.staff_ids if inside_any(avoid.get(sid, ()), s))
         return _needs_met(scenario, needs, t), -inside
 
     before = standing(timetable)
@@ -173,7 +173,7 @@ def unmet_needs(scenario: Scenario, needs: list[_Need], timetable: Timetable) ->
     return [n for n in needs if not any(fits(n, day, start, end) for day, start, end in n.times(scenario.program))]
 
 
-def _inside_any(windows, session) -> bool:
+def inside_any(windows, session) -> bool:
     return any(d == session.day and b < session.end and session.start < e for d, b, e in windows)
 
 
@@ -368,7 +368,7 @@ def _build(scenario: Scenario, timetable: Timetable, swaps: bool, needs=None):
         # Leading a group inside a waiting patient's hours outweighs every soft goal here, and a
         # free time for each of their sessions with the therapist outweighs that.
         avoid = _avoided(needs)
-        inside = [lit for i in movable for sid, lit in choice[i].items() if _inside_any(avoid.get(sid, ()), sessions[i])]
+        inside = [lit for i in movable for sid, lit in choice[i].items() if inside_any(avoid.get(sid, ()), sessions[i])]
         ceiling = w2 * MINUTES_PER_HOUR * sum(len(f) for f in leads.values()) + w4 * 7 * 24 * 60
         unmet = []
         for n in needs:

@@ -145,3 +145,73 @@ def test_a_round_hands_a_kept_group_to_a_colleague_to_free_the_therapist_a_patie
     assert _with_leads(scenario, kept)[0].leads == ("T1", "T2")
     process = [OpenSession(sess("Mon", "09:00", "10:00", "PROC", "T1", "R1", "P1 P2 P3"), 3, "adult")]
     assert _with_leads(scenario, process)[0].leads == ()
+
+
+def _evening_dbt():
+    """P1 can come Mon 10:00-12:00 and needs DBT (groups of 3-6); the week runs one DBT group at
+    09:00 with P2-P6. Of those, only P2 and P3 can also come later; P4-P6 only at 09:00. CBT
+    (optional for P1) has four possible companions, DBT two: DBT is P1's scarcest company. An
+    adolescent who may take DBT never shares a group with P1."""
+    from scheduler.model import Cohort
+
+    scenario = micro(
+        [patient("P1", "DBT=1; CBT=0-1", "Mon 10:00-12:00"),
+         *(patient(f"P{i}", "DBT=1") for i in (2, 3)),
+         *(patient(f"P{i}", "DBT=1", "Mon 09:00-10:00") for i in (4, 5, 6)),
+         *(patient(f"P{i}", "CBT=1") for i in (7, 8, 9, 10)),
+         patient("P11", "DBT=0-1; TEEN=1", cohort=Cohort.ADOLESCENT)],
+        [group("DBT", min_size=3, max_size=6, skill="dbt"), group("CBT", min_size=3, skill="cbt"),
+         group("TEEN", skill="dbt", cohort=Cohort.ADOLESCENT)],
+        [staff("S1", "dbt"), staff("S2", "cbt"), staff("S3", "dbt")],
+        [room("R1"), room("R2"), room("R3")],
+    )
+    held = Timetable((sess("Mon", "09:00", "10:00", "DBT", "S1", "R1", "P2 P3 P4 P5 P6"),
+                      sess("Mon", "09:00", "10:00", "CBT", "S2", "R2", "P7 P8 P9 P10"),
+                      sess("Mon", "10:00", "11:00", "TEEN", "S3", "R3", "P11"))).numbered()
+    assert validate(scenario_without(scenario, {"P1"}), held) == []
+    return scenario, held
+
+
+def test_a_left_out_patients_peers_are_who_could_share_their_scarcest_group_activity():
+    from solver.fit import _peers
+
+    scenario, _held = _evening_dbt()
+    assert _peers(scenario, "P1", 3) == {"P2", "P3"}
+    assert _peers(scenario, "P1", 1) <= {"P2", "P3"} and len(_peers(scenario, "P1", 1)) == 1
+    assert _peers(scenario, "P7", 2) <= {"P8", "P9", "P10"}  # the CBT companions with the most hours in common
+
+
+def test_a_patient_left_out_for_want_of_a_group_is_placed_with_their_peers_not_alone():
+    """Alone, P1 would open a DBT group of one (below its minimum of 3); with P2 and P3 freed too,
+    the round runs a second DBT group for the three, and the 09:00 group keeps P4-P6 (three)."""
+    from solver.fit import _peers, _round
+
+    scenario, held = _evening_dbt()
+    alone = _round(scenario, held, {"P1"}, 10.0, None, 1)
+    assert alone is None or "P1" not in alone[1]
+    merged, placed = _round(scenario, held, {"P1"} | _peers(scenario, "P1", 3), 10.0, None, 1)
+    assert placed == {"P1", "P2", "P3"}
+    assert validate(scenario, merged) == []
+    dbt = sorted(s.patient_ids for s in merged.sessions if s.activity_id == "DBT")
+    assert dbt == [("P1", "P2", "P3"), ("P4", "P5", "P6")]
+    # And the fit, given the week with P1 left out, ends with everyone in.
+    timetable, left = fit(scenario, held, {"P1"}, time.monotonic() + 60, seed=0)
+    assert left == set() and validate(scenario, timetable) == []
+
+
+def test_the_patients_in_a_therapists_way_are_those_of_the_sessions_the_therapist_holds_then():
+    from solver.fit import _in_the_way
+    from solver_fixtures import individual
+
+    scenario = micro(
+        [*(patient(f"P{i}", "CBT=1", "Mon 09:00-10:00") for i in (1, 2, 3)),
+         patient("P4", "IND=1", "Mon 09:00-10:00", primary="T1"),
+         patient("P5", "PROC=1", "Mon 10:00-11:00"), patient("P6", "IND=1", "Mon 09:00-12:00", primary="T1")],
+        [group("CBT", skill="cbt"), individual("IND"), group("PROC")],
+        [staff("T1", "cbt therapy process"), staff("T2", "cbt process")],
+        [room("R1"), room("O1", RoomKind.OFFICE, 1)],
+    )
+    held = Timetable((sess("Mon", "09:00", "10:00", "CBT", "T1", "R1", "P1 P2 P3"),
+                      sess("Mon", "10:00", "11:00", "PROC", "T1", "R1", "P5"))).numbered()
+    assert _in_the_way(scenario, held, "P4") == {"P1", "P2", "P3"}  # T1's only hour for P4 is taken
+    assert _in_the_way(scenario, held, "P6") == set()  # 11:00-12:00 is free for T1 and P6
