@@ -1,7 +1,8 @@
 """Neighbourhood fit: place the patients a template left out, without the whole-week model.
 
 After every change of the timetable each left-out patient is first tried alone (a tiny
-model, 0.1-1 s). Then each round takes a left-out patient and a few patients like them
+model, 0.1-1 s), then with a few *peers* in short rounds (``_in_the_way``, ``_peers``). Then
+each round takes a left-out patient and a few patients like them
 (same cohort, same therapist, overlapping hours), lifts them out of the current timetable and builds a
 small CP-SAT model (solver/builder.py) of *those patients only*. Everything else stays
 as it is: each remaining session keeps its time, staff and room (they are taken; a kept
@@ -82,7 +83,7 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
         candidates = sorted(left - pinned)
         fresh = [pid for pid in candidates if pid not in tried_alone]
         unpeered = [pid for pid in candidates if tried_peers.get(pid, 0) < PEER_TRIES]
-        alone = bool(fresh or unpeered)
+        first_tries = bool(fresh or unpeered)
         seconds = round_seconds
         if fresh:
             # Each left-out patient is first tried alone: the model is tiny (0.1-1 s), and once
@@ -129,7 +130,7 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
                 tried_peers.clear()
                 continue
             log.warning("fit round %d: merged timetable failed validation; discarded", rounds)
-        if alone:
+        if first_tries:
             continue  # neither the neighbourhood's size nor the clearing cadence learns from these
         failed += 1
         # Nothing gained: look wider next time (smaller, and with more time, when the round ran
@@ -151,8 +152,9 @@ def _in_the_way(scenario: Scenario, timetable: Timetable, target: str) -> set[st
     (none when such a time is free)."""
     therapist = scenario.patient_by_id[target].primary_therapist
     blocked = _blocked(scenario, timetable, target) if therapist else []
-    return {pid for s in timetable.sessions if blocked and therapist in s.staff_ids and inside_any(blocked, s)
-            for pid in s.patient_ids}
+    if not blocked:
+        return set()
+    return {pid for s in timetable.sessions if therapist in s.staff_ids and inside_any(blocked, s) for pid in s.patient_ids}
 
 
 def _peers(scenario: Scenario, target: str, most: int, rng: random.Random | None = None) -> set[str]:
