@@ -68,8 +68,9 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
     pinned = _in_pinned_sessions(scenario)
     size, rounds, failed, round_seconds = 8, 0, 0, ROUND_SECONDS
     cleared_at = None
-    tried_alone: set[str] = set()  # left-out patients already tried alone against the timetable in hand
-    tried_peers: dict[str, int] = {}  # ... and how often with their peers (``_peers``)
+    # First tries per left-out patient against the timetable in hand: alone, then up to
+    # PEER_TRIES with their peers.
+    tries: dict[str, int] = {}
     while left - pinned and time.monotonic() < deadline - 0.3 and not (cancel is not None and cancel.is_set()):
         if rounds == 0 or (failed and failed % CLEAR_EVERY == 0 and failed != cleared_at):
             # (Again after every few rounds without progress: the fit moves other patients.)
@@ -77,33 +78,31 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
             seconds = min(CLEAR_SECONDS, max(0.0, deadline - time.monotonic() - 0.3))
             timetable = clear_the_way(_only(scenario, left), timetable, waiting, seconds, cancel)
             cleared_at = failed
-            tried_alone.clear()
-            tried_peers.clear()
+            tries.clear()
         rounds += 1
         candidates = sorted(left - pinned)
-        fresh = [pid for pid in candidates if pid not in tried_alone]
-        unpeered = [pid for pid in candidates if tried_peers.get(pid, 0) < PEER_TRIES]
-        first_tries = bool(fresh or unpeered)
+        untried = [pid for pid in candidates if tries.get(pid, 0) <= PEER_TRIES]
+        first_tries = bool(untried)
         seconds = round_seconds
-        if fresh:
+        if untried:
+            fewest = min(tries.get(pid, 0) for pid in untried)
+            least = [pid for pid in untried if tries.get(pid, 0) == fewest]
+            target = least[rng.randrange(len(least))]
+            tries[target] = fewest + 1
+        if untried and fewest == 0:
             # Each left-out patient is first tried alone: the model is tiny (0.1-1 s), and once
             # the way is cleared that is often enough (demo clinic: the one family session that
             # 4-s neighbourhood rounds missed, placed in 0.1 s).
-            target = fresh[rng.randrange(len(fresh))]
-            tried_alone.add(target)
             free = {target}
-        elif unpeered:
+        elif untried:
             # Then with the patients of the sessions in their therapist's way, if any, else with
             # the few who could share their scarcest group activity with them (a group below its
             # minimum size is the template's usual reason): a 4-patient round is quick (0.7-2.7 s
             # at 40 patients, where a neighbourhood of 10 often ran out of its 4 s). The time such a
             # round needs varies 10-fold with the search's luck (0.3-5.8 s, one round, six seeds):
             # short rounds, retried with other peers, beat one long one.
-            fewest = min(tried_peers.get(pid, 0) for pid in unpeered)
-            least = [pid for pid in unpeered if tried_peers.get(pid, 0) == fewest]
-            target = least[rng.randrange(len(least))]
-            tried_peers[target] = fewest + 1
-            company = _in_the_way(scenario, timetable, target) or _peers(scenario, target, PEERS, rng if fewest else None)
+            company = _in_the_way(scenario, timetable, target) or _peers(scenario, target, PEERS,
+                                                                          rng if fewest > 1 else None)
             free = ({target} | company) - pinned
             seconds = PEER_SECONDS
         else:
@@ -126,8 +125,7 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
                 log.info("fit round %d: %d free, %d placed (was %d); %d left out", rounds, len(free), len(placed),
                          before, len(left))
                 failed, cleared_at = 0, None
-                tried_alone.clear()
-                tried_peers.clear()
+                tries.clear()
                 continue
             log.warning("fit round %d: merged timetable failed validation; discarded", rounds)
         if first_tries:
