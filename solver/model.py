@@ -63,6 +63,16 @@ IMPROVE_TAIL = 0.7
 # 40 patients (generated): no higher (and not proven within 10 s at 40).
 STAFF_BOUND_AFTER = 0.1
 STAFF_BOUND_SHARE = 0.1
+# The relaxation begins once the template and the fit are done, not beside them: its model is
+# built in Python (the template's interpreter lock) and its search takes one of the two cores
+# that the fit's rounds use. It runs until BOUND_UNTIL of the limit, and at least BOUND_MIN of
+# it after it begins (a long fit at 120-300 patients): its bound is near its optimum within
+# seconds (300 patients, seed 0: 743 after 10 s and proven at 22 s; 500: 1213 after 10 s, 1215
+# after 30 s). Measured at 40 patients, 60 s, three fit seeds each: first complete timetable
+# 1.9/1.9/1.9, 6.3/4.2/4.4, 8.9/8.4/8.2 s beside the relaxation -> 1.6/1.6/1.7, 4.5/3.8/4.2,
+# 5.6/5.1/8.2 s after it.
+BOUND_UNTIL = 0.5
+BOUND_MIN = 0.15
 # Share of the time limit for the template's squeaky-wheel re-fills (its first orders always
 # run whole); after TEMPLATE_EARLY_SHARE they stop as soon as at most TEMPLATE_FEW patients
 # are left out, in clinics of more than TEMPLATE_EARLY_FROM patients. The neighbourhood fit
@@ -245,14 +255,13 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
                 message="Pinned sessions break the rules.",
                 explanations=tuple(f"A pinned session cannot be kept: {p}." for p in space.pin_problems),
             )
-        # The day-level relaxation proves a bound on one core while the template and the
-        # repair run on the other (solver/bound.py); it stops at half the time limit.
-        bounder = _Bounder(space, start + 0.5 * params.time_limit, cancel)
+        # The day-level relaxation (solver/bound.py) proves a bound on one core from the end of the fit.
+        bounder = _Bounder(space, start, params.time_limit, cancel)
         size = model_size(space)
         allowed = min(MAX_MODEL_SIZE, MODEL_SIZE_PER_SECOND * params.time_limit)
         if size > allowed:
             log.info("whole-week model too large for the time limit (%d > %d): template, fit and polish", size, allowed)
-            result = _template_only(scenario, params, start, findings, cancel, on_progress, kept)
+            result = _template_only(scenario, params, start, findings, cancel, on_progress, kept, bounder)
             # No whole-week search follows: the polish again, with the rest of the time limit.
             polish = start + 0.95 * params.time_limit - time.monotonic()
             return replace(bounder.apply(_polish_result(scenario, result, polish, cancel, start=start)),
@@ -262,13 +271,17 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
         # then the whole-week model: completion of its hint <= 10%, repair until 60%, search.
         greedy = _greedy(scenario, start, params.time_limit, cancel)
         greedy = _fitted(scenario, greedy, start + 0.5 * params.time_limit, cancel, params.seed)
-        if greedy is not None:
-            greedy = replace(greedy, timetable=polish_staff(scenario, greedy.timetable, _polish_reserve(params), cancel))
-        # The template is progress at once: the coordinator sees it while the model is built.
+        bounder.begin()
+        # The template is progress at once (the first timetable), then again once its facilitators
+        # are polished: the coordinator sees it while the model is built.
         relay = _ProgressRelay(scenario, on_progress, start, report_partial=params.best_effort, kept=kept)
         bounder.watch(relay)
         if greedy is not None:
             relay.announce(greedy.timetable, complete=not greedy.unplaced)
+            polished = polish_staff(scenario, greedy.timetable, _polish_reserve(params), cancel)
+            if polished is not greedy.timetable:
+                greedy = replace(greedy, timetable=polished)
+                relay.announce(polished, complete=not greedy.unplaced)
         if greedy is not None and not greedy.unplaced and time.monotonic() >= _tail_at(params, start):
             # Complete, and the search's share of the limit is already spent: the improvement
             # rounds start now, without building the whole-week model (~3 s at 40 patients).
@@ -399,12 +412,22 @@ class _TailDue:
 class _Bounder:
     """Runs solver.bound.relaxation_bound on a helper thread; its bound tightens the result's."""
 
-    def __init__(self, space, deadline: float, cancel: threading.Event | None):
+    def __init__(self, space, start: float, time_limit: float, cancel: threading.Event | None):
         self.value: float | None = None
         self.stop = threading.Event()
         self.relays: list[_ProgressRelay] = []
         self._cancel = cancel
-        self._thread = threading.Thread(target=self._run, args=(space, deadline), daemon=True, name="solve-bound")
+        self._space, self._start, self._limit = space, start, time_limit
+        self._thread: threading.Thread | None = None
+
+    def begin(self) -> None:
+        """Start the relaxation (once): until BOUND_UNTIL of the limit, and at least BOUND_MIN of it from now."""
+        if self._thread is not None:
+            return
+        now = time.monotonic()
+        deadline = min(self._start + self._limit,
+                       max(self._start + BOUND_UNTIL * self._limit, now + BOUND_MIN * self._limit))
+        self._thread = threading.Thread(target=self._run, args=(self._space, deadline), daemon=True, name="solve-bound")
         self._thread.start()
 
     def _run(self, space, deadline: float) -> None:
@@ -438,7 +461,8 @@ class _Bounder:
     def apply(self, result: SolveResult) -> SolveResult:
         """Stop the relaxation and raise the result's bound to its proven value (complete timetables only)."""
         self.stop.set()
-        self._thread.join(2.0)
+        if self._thread is not None:
+            self._thread.join(2.0)
         value = self.value
         if value is None or result.timetable is None or result.waitlist or result.objective is None:
             return result
@@ -461,10 +485,12 @@ def _fitted(scenario: Scenario, greedy: GreedyResult | None, deadline: float, ca
 
 
 def _template_only(scenario: Scenario, params: SolveParams, start: float, findings, cancel=None,
-                   on_progress=None, found: _Kept | None = None) -> SolveResult:
+                   on_progress=None, found: _Kept | None = None, bounder: _Bounder | None = None) -> SolveResult:
     """Large clinics: the template, the neighbourhood fit and improvement, scored like any other (bound: the relaxation's)."""
     greedy = _greedy(scenario, start, params.time_limit, cancel)
     greedy = _fitted(scenario, greedy, start + 0.85 * params.time_limit, cancel, params.seed)
+    if bounder is not None:
+        bounder.begin()
     first = time.monotonic() - start
     left_out = dict(greedy.unplaced)
     if left_out and not params.best_effort:
@@ -481,7 +507,9 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
             found.note(timetable, objective, time.monotonic() - start)
         if on_progress is not None:
             try:
-                on_progress(Progress(objective=objective, bound=0.0, seconds=time.monotonic() - start))
+                # The relaxation's bound so far holds for complete timetables only.
+                proven = bounder.value if bounder is not None and bounder.value is not None and not left_out else 0.0
+                on_progress(Progress(objective=objective, bound=min(objective, proven), seconds=time.monotonic() - start))
             except Exception:  # a listener's bug must not stop the solve
                 log.exception("progress listener failed")
 
