@@ -87,6 +87,15 @@ TEMPLATE_SHARE = 0.15
 TEMPLATE_EARLY_SHARE = 0.05
 TEMPLATE_FEW = 3
 TEMPLATE_EARLY_FROM = 60
+# Large clinics (no whole-week model): share of the time from the first timetable to 85% of the
+# limit that the facilitator polish gets before the improvement rounds (the polish runs again at
+# the end). Measured, 120 s, one run each, objective at 0.5 / 0.2 / 0.1 / 0.0: 120 patients seed 0
+# 518.5 / 484 / 470.5 / 469.5, seed 1 446 / 387.5 / 436.5 / 437.5; 300 patients seed 0 1330 /
+# 1286.5, seed 1 1657.5 / 1588.5 (0.5 and 0.2 only). The rounds lower S1, S5 and S6 that the
+# polish cannot touch (120 patients, seed 0, at 0.5: the polish 729.5 -> 628.5 in 45 s, then
+# 21 rounds, 16 kept, 628.5 -> 543 in 45 s); some polish first is kept for the largest clinics,
+# where continuity is most of the objective.
+POLISH_FIRST_SHARE = 0.2
 
 
 _FALLBACK = "Timetable from the constructive heuristic; the optimiser found no better one in time."
@@ -210,7 +219,7 @@ def solve(
         # Cancelled inside a step that cannot be interrupted (building the whole-week model):
         # the best complete timetable already reported is the result.
         return _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
-                                "Cancelled; the best timetable found so far is kept.")
+                                "Cancelled; the best timetable found so far is kept.", bound=kept.bound)
     return SolveResult(
         SolveStatus.CANCELLED,
         seconds=time.monotonic() - began,
@@ -225,6 +234,7 @@ class _Kept:
         self.timetable: Timetable | None = None
         self.objective: float | None = None
         self.first: float | None = None  # seconds to the first one
+        self.bound = 0.0  # the day-level relaxation's bound so far (complete timetables); _Bounder sets it
 
     def note(self, timetable: Timetable, objective: float, seconds: float) -> None:
         if self.first is None:
@@ -256,7 +266,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
                 explanations=tuple(f"A pinned session cannot be kept: {p}." for p in space.pin_problems),
             )
         # The day-level relaxation (solver/bound.py) proves a bound on one core from the end of the fit.
-        bounder = _Bounder(space, start, params.time_limit, cancel)
+        bounder = _Bounder(space, start, params.time_limit, cancel, kept)
         size = model_size(space)
         allowed = min(MAX_MODEL_SIZE, MODEL_SIZE_PER_SECOND * params.time_limit)
         if size > allowed:
@@ -412,8 +422,10 @@ class _TailDue:
 class _Bounder:
     """Runs solver.bound.relaxation_bound on a helper thread; its bound tightens the result's."""
 
-    def __init__(self, space, start: float, time_limit: float, cancel: threading.Event | None):
+    def __init__(self, space, start: float, time_limit: float, cancel: threading.Event | None,
+                 kept: _Kept | None = None):
         self.value: float | None = None
+        self._kept = kept  # a cancel that cannot wait reports its timetable with this bound
         self.stop = threading.Event()
         self.relays: list[_ProgressRelay] = []
         self._cancel = cancel
@@ -450,6 +462,8 @@ class _Bounder:
         if value is None or (self.value is not None and value <= self.value):
             return
         self.value = value
+        if self._kept is not None:
+            self._kept.bound = value
         for relay in list(self.relays):
             relay.floor = value
 
@@ -503,12 +517,12 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
         )
 
     def report(timetable: Timetable, objective: float) -> None:
+        # The relaxation's bound so far holds for complete timetables only.
+        proven = bounder.value if bounder is not None and bounder.value is not None and not left_out else 0.0
         if found is not None and not left_out:
             found.note(timetable, objective, time.monotonic() - start)
         if on_progress is not None:
             try:
-                # The relaxation's bound so far holds for complete timetables only.
-                proven = bounder.value if bounder is not None and bounder.value is not None and not left_out else 0.0
                 on_progress(Progress(objective=objective, bound=min(objective, proven), seconds=time.monotonic() - start))
             except Exception:  # a listener's bug must not stop the solve
                 log.exception("progress listener failed")
@@ -521,7 +535,7 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
     # polish again at the end (_solve).
     kept = scenario_without(scenario, left_out)
     until = start + 0.85 * params.time_limit
-    polished = polish_staff(kept, timetable, max(0.0, 0.5 * (until - time.monotonic())), cancel)
+    polished = polish_staff(kept, timetable, max(0.0, POLISH_FIRST_SHARE * (until - time.monotonic())), cancel)
     if polished is not timetable:
         timetable = polished
         report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable, left_out)))
@@ -788,14 +802,17 @@ def _score_timetable(scenario: Scenario, timetable: Timetable, waitlist=()) -> t
 
 
 def _fallback_result(scenario: Scenario, timetable: Timetable, seconds: float, cancelled: bool,
-                     first: float | None, message: str, waitlist: tuple[WaitlistEntry, ...] = ()) -> SolveResult:
-    """A timetable from the constructive template rather than the search, scored like any other."""
+                     first: float | None, message: str, waitlist: tuple[WaitlistEntry, ...] = (),
+                     bound: float = 0.0) -> SolveResult:
+    """A timetable from the constructive template rather than the search, scored like any other
+    (``bound``: one proven for complete timetables, if any)."""
     terms = _score_timetable(scenario, timetable, [w.patient_id for w in waitlist])
+    objective = sum(t.cost for t in terms)
     return SolveResult(
         SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE,
         timetable=timetable.numbered(),
-        objective=sum(t.cost for t in terms),
-        bound=0.0,
+        objective=objective,
+        bound=0.0 if waitlist else min(objective, bound),
         seconds=seconds,
         terms=terms,
         first_solution_seconds=seconds if first is None else first,

@@ -201,7 +201,85 @@ def test_the_template_is_reported_when_found_not_after_the_model_is_built():
     first, received = heard[0]
     assert received - first.seconds < 0.5, (first.seconds, received)
     assert result.timetable is not None and validate(scenario, result.timetable) == []
-    assert result.objective == pytest.approx(first.objective)
+    # The cancelled result is the last timetable heard: the first, or its facilitators polished
+    # in the moment before the cancel reached the polish.
+    last, _ = heard[-1]
+    assert result.objective == pytest.approx(last.objective) and last.objective <= first.objective
+
+
+def test_the_relaxation_begins_after_the_template_and_the_fit_and_still_bounds_the_result(monkeypatch):
+    """The day-level relaxation's Python build holds the interpreter lock the template needs and
+    its search takes one of the two cores of the fit's rounds: it begins once they are done (the
+    first timetable), and its proven bound still reaches the result (here: the optimum, with no
+    whole-week model to prove it)."""
+    import solver.model as solver_model
+
+    events: list[str] = []
+    fitted, begin = solver_model._fitted, solver_model._Bounder.begin
+
+    def spy_fitted(*args, **kwargs):
+        events.append("fit")
+        return fitted(*args, **kwargs)
+
+    def spy_begin(self):
+        events.append("relaxation")
+        return begin(self)
+
+    monkeypatch.setattr(solver_model, "_fitted", spy_fitted)
+    monkeypatch.setattr(solver_model._Bounder, "begin", spy_begin)
+    monkeypatch.setattr(solver_model, "IMPROVE_TAIL", 1.0)  # no whole-week search: the bound is the relaxation's
+    scenario, expected, _ = fx.preferences_choose_days()
+    result = fx.solve_micro(scenario, time_limit=4)
+    assert events == ["fit", "relaxation"]
+    assert validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(expected)
+    assert result.bound == pytest.approx(expected) and result.status == SolveStatus.OPTIMAL
+
+
+def test_the_fit_s_timetable_is_progress_before_its_polish(monkeypatch):
+    """The first timetable reaches the coordinator before the facilitator polish (up to 5% of the
+    limit) runs on it; a polished timetable that scores better is progress again."""
+    import time
+
+    import solver.model as solver_model
+
+    heard: list[tuple[float, Progress]] = []
+    polished_at: list[float] = []
+    polish = solver_model.polish_staff
+
+    def spy_polish(*args, **kwargs):
+        polished_at.append(time.monotonic())
+        return polish(*args, **kwargs)
+
+    monkeypatch.setattr(solver_model, "polish_staff", spy_polish)
+    scenario, expected, _ = fx.preferences_choose_days()
+    result = solve(scenario, SolveParams(time_limit=4, seed=0), on_progress=lambda p: heard.append((time.monotonic(), p)))
+    assert heard and polished_at
+    assert heard[0][0] < polished_at[0]  # heard before the first polish began
+    objectives = [p.objective for _, p in heard]
+    assert objectives == sorted(objectives, reverse=True)
+    assert validate(scenario, result.timetable) == [] and result.objective == pytest.approx(expected)
+
+
+def test_a_cancel_that_cannot_wait_reports_the_relaxation_s_bound():
+    """A cancel inside a step that cannot be interrupted returns the best complete timetable
+    reported so far: with the bound the day-level relaxation proved by then (once 0)."""
+    import time
+
+    from solver.model import _Bounder, _fallback_result, _Kept
+    from solver.space import build_space
+
+    scenario, expected, _ = fx.preferences_choose_days()
+    kept = _Kept()
+    bounder = _Bounder(build_space(scenario), time.monotonic(), 4.0, None, kept)
+    bounder.begin()
+    bounder._thread.join(10.0)  # the relaxation runs to its deadline or its proof
+    assert kept.bound == pytest.approx(expected)  # proven optimal by the relaxation here
+    timetable = fx.solve_micro(scenario).timetable
+    kept.note(timetable, objective(scenario, timetable), 0.5)
+    result = _fallback_result(scenario, kept.timetable, 0.6, True, kept.first, "Cancelled.", bound=kept.bound)
+    assert result.status == SolveStatus.CANCELLED and validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(expected) and result.bound == pytest.approx(expected)
 
 
 def test_rounds_start_without_the_whole_week_model_once_the_search_s_share_is_spent(monkeypatch, caplog):
