@@ -529,7 +529,7 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
 
     timetable = greedy.timetable
     report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable, left_out)))
-    # Until 85%: the facilitator polish for half the time left (continuity is the template's
+    # Until 85%: the facilitator polish for POLISH_FIRST_SHARE of the time left (continuity is the template's
     # largest term at 200-500 patients, and the rounds keep the staff of the sessions they do
     # not dissolve), then neighbourhood rounds lower the objective of the patients in; the
     # polish again at the end (_solve).
