@@ -271,7 +271,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
         allowed = min(MAX_MODEL_SIZE, MODEL_SIZE_PER_SECOND * params.time_limit)
         if size > allowed:
             log.info("whole-week model too large for the time limit (%d > %d): template, fit and polish", size, allowed)
-            result = _template_only(scenario, params, start, findings, cancel, on_progress, kept, bounder)
+            result = _template_only(scenario, params, start, bounder, cancel, on_progress, kept)
             # No whole-week search follows: the polish again, with the rest of the time limit.
             polish = start + 0.95 * params.time_limit - time.monotonic()
             return replace(bounder.apply(_polish_result(scenario, result, polish, cancel, start=start)),
@@ -498,13 +498,12 @@ def _fitted(scenario: Scenario, greedy: GreedyResult | None, deadline: float, ca
     return GreedyResult(timetable, tuple((pid, why) for pid, why in greedy.unplaced if pid in left))
 
 
-def _template_only(scenario: Scenario, params: SolveParams, start: float, findings, cancel=None,
-                   on_progress=None, found: _Kept | None = None, bounder: _Bounder | None = None) -> SolveResult:
+def _template_only(scenario: Scenario, params: SolveParams, start: float, bounder: _Bounder, cancel=None,
+                   on_progress=None, found: _Kept | None = None) -> SolveResult:
     """Large clinics: the template, the neighbourhood fit and improvement, scored like any other (bound: the relaxation's)."""
     greedy = _greedy(scenario, start, params.time_limit, cancel)
     greedy = _fitted(scenario, greedy, start + 0.85 * params.time_limit, cancel, params.seed)
-    if bounder is not None:
-        bounder.begin()
+    bounder.begin()
     first = time.monotonic() - start
     left_out = dict(greedy.unplaced)
     if left_out and not params.best_effort:
@@ -518,7 +517,7 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, findin
 
     def report(timetable: Timetable, objective: float) -> None:
         # The relaxation's bound so far holds for complete timetables only.
-        proven = bounder.value if bounder is not None and bounder.value is not None and not left_out else 0.0
+        proven = bounder.value if bounder.value is not None and not left_out else 0.0
         if found is not None and not left_out:
             found.note(timetable, objective, time.monotonic() - start)
         if on_progress is not None:
