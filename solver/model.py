@@ -56,7 +56,10 @@ MODEL_SIZE_PER_SECOND = 2_000
 #   181.5 after 22 s) while the rounds lower it about a point a round. Tried: 70% only while
 #   the search had not improved on the template, else 30%: 40 patients 127.5/167.5/154, 20
 #   patients 83/59.5/none: the search's small early gains do not earn it the time.
-IMPROVE_TAIL = 0.7
+#   70% -> 90% (session 10, the first timetable at 1.5-5 s, one run each): 40 patients
+#   128.5/164.5/162.5 -> 124/149.5/133.5 (session 8's two runs each, means: 132.8/161.3/147.8 ->
+#   127/151/155.5): better in 5 of 6 pairs.
+IMPROVE_TAIL = 0.9
 # The day-level relaxation (solver/bound.py) is proven first without staff; when that took at
 # most STAFF_BOUND_AFTER of its time, the relaxation with the staff's hours gets at most
 # STAFF_BOUND_SHARE of it (at least a second): a 6-patient example 20 -> 21 in 0.6 s; 20 and
