@@ -338,6 +338,9 @@ def _finished(scenario: Scenario, result: SolveResult, params: SolveParams, canc
     """The improvement rounds until the polish's reserve, the polish, the relaxation's bound."""
     result = _improved_result(scenario, result, start + params.time_limit - _polish_reserve(params), cancel, relay,
                               start, params.seed)
+    if cancel is not None and cancel.is_set() and result.status == SolveStatus.FEASIBLE:
+        # The cancel stopped the rounds: the solve was cut short, whatever the part before them said.
+        result = replace(result, status=SolveStatus.CANCELLED)
     result = bounder.apply(_polish_result(scenario, result, _polish_seconds(params, start), cancel, relay, start))
     # The wall time of the whole solve (rounds and a polish that changed nothing took time too).
     return replace(result, build_seconds=build_seconds, seconds=time.monotonic() - start)
