@@ -45,7 +45,7 @@ from scheduler.validate import objective, validate
 from solver.builder import PROCESS_SKILL, IopModel
 from solver.extract import extract, hints_from
 from solver.polish import can_lead, clear_the_way, inside_any, therapist_needs, unmet_needs
-from solver.space import OpenSession, build_space
+from solver.space import OpenSession, build_space, day_patterns, pattern_counts
 
 from solver.repair import fix, solve_cancellable
 
@@ -441,6 +441,7 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
 IMPROVE_SIZE = 6  # patients freed by the first improvement round; then adapted (see improve())
 IMPROVE_SECONDS = 3.0  # per round (measured, 20-40 patients, 30 s from the template: 2 s 631, 3 s 612, 4 s 616)
 MERGE_MOST = 8  # patients in the two sessions together, at most
+TARGET_EXCESS = 0.5  # share of company rounds around a patient whose days cost more than their cheapest
 
 
 def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: threading.Event | None = None,
@@ -468,7 +469,7 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
         if rounds % 2:
             free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST)) - pinned
         else:
-            target = movable[rng.randrange(len(movable))]
+            target = _target(movable, _day_excess(scenario, timetable), rng)
             free = _company(scenario, timetable, target, size, rng) - pinned
         if not free:
             continue
@@ -490,6 +491,41 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
                 on_better(timetable, cost)
     log.info("improve: %d rounds, %d kept, objective %.2f", rounds, kept, cost)
     return timetable
+
+
+def _day_excess(scenario: Scenario, timetable: Timetable) -> dict[str, float]:
+    """Per patient, what their attended days cost in S1 + S6 above their cheapest days (days limits, available days)."""
+    prog = scenario.program
+    acts = scenario.activity_by_id
+    w_pref, w_spread = prog.weights.of("preferences"), prog.weights.of("spread")
+    days: dict[str, set[int]] = {}
+    for s in timetable.sessions:
+        a = acts.get(s.activity_id)
+        if a is not None and a.in_block:
+            for pid in s.patient_ids:
+                days.setdefault(pid, set()).add(s.day)
+    out = {}
+    for p in scenario.patients:
+        mine = days.get(p.id)
+        if not mine:
+            continue
+        lim = p.limits(prog)
+        possible = [d for d in prog.days if open_windows(p.availability, prog, d)]
+        costs = [w_pref * o + w_spread * a for o, a in
+                 (pattern_counts(pattern, p.preferred_days)
+                  for pattern in day_patterns(possible, lim.min_days, lim.max_days, ()))]
+        outside, adjacent = pattern_counts(frozenset(mine), p.preferred_days)
+        out[p.id] = max(0.0, w_pref * outside + w_spread * adjacent - min(costs, default=0.0))
+    return out
+
+
+def _target(movable: list[str], excess: dict[str, float], rng: random.Random) -> str:
+    """A patient to free with their company: every other time one whose days cost more than their cheapest
+    (``_day_excess``, chosen in proportion to it), else anyone."""
+    weights = [excess.get(pid, 0.0) for pid in movable]
+    if TARGET_EXCESS and sum(weights) > 0 and rng.random() < TARGET_EXCESS:
+        return rng.choices(movable, weights=weights)[0]
+    return movable[rng.randrange(len(movable))]
 
 
 def _company(scenario: Scenario, timetable: Timetable, target: str, size: int, rng: random.Random) -> set[str]:

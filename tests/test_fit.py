@@ -215,3 +215,57 @@ def test_the_patients_in_a_therapists_way_are_those_of_the_sessions_the_therapis
                       sess("Mon", "10:00", "11:00", "PROC", "T1", "R1", "P5"))).numbered()
     assert _in_the_way(scenario, held, "P4") == {"P1", "P2", "P3"}  # T1's only hour for P4 is taken
     assert _in_the_way(scenario, held, "P6") == set()  # 11:00-12:00 is free for T1 and P6
+
+
+def _days_scenario():
+    """Mon-Fri, two days a week each, one PROC hour a day. P1 prefers Mon and Wed but comes Mon and
+    Tue (S1 = 1 day outside, S6 = 1 pair); P2 comes Mon and Wed (no cost); P3 can come Mon and Tue
+    only (S6 = 1 pair, which no other days avoid)."""
+    from solver_fixtures import program
+
+    prog = program("Mon Tue Wed Thu Fri", min_days=2, max_days=2)
+    week = "Mon-Fri 09:00-12:00"
+    patients = [patient("P1", "PROC=2", week, preferred="Mon Wed"), patient("P2", "PROC=2", week),
+                patient("P3", "PROC=2", "Mon 09:00-12:00; Tue 09:00-12:00")]
+    scenario = micro(patients, [group("PROC")], [staff("S1", availability=week)], [room("R1", availability=week)], prog)
+    timetable = Timetable((sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2 P3"),
+                           sess("Tue", "09:00", "10:00", "PROC", "S1", "R1", "P1 P3"),
+                           sess("Wed", "09:00", "10:00", "PROC", "S1", "R1", "P2"))).numbered()
+    assert validate(scenario, timetable) == []
+    return scenario, timetable
+
+
+def test_day_excess_is_what_a_patients_days_cost_above_their_cheapest():
+    from solver.fit import _day_excess
+
+    scenario, timetable = _days_scenario()
+    # P1: 3 x 1 day outside + 1 x 1 pair against Mon + Wed at 0; P3's pair is their cheapest.
+    assert _day_excess(scenario, timetable) == {"P1": 4.0, "P2": 0.0, "P3": 0.0}
+
+
+def test_company_rounds_start_from_patients_whose_days_cost_too_much(monkeypatch):
+    import random
+
+    import solver.fit as fit_module
+
+    rng = random.Random(0)
+    movable = ["P1", "P2", "P3"]
+    excess = {"P1": 4.0, "P2": 0.0, "P3": 0.0}
+    monkeypatch.setattr(fit_module, "TARGET_EXCESS", 1.0)
+    assert {fit_module._target(movable, excess, rng) for _ in range(20)} == {"P1"}
+    monkeypatch.setattr(fit_module, "TARGET_EXCESS", 0.5)
+    picks = [fit_module._target(movable, excess, rng) for _ in range(200)]
+    assert set(picks) == {"P1", "P2", "P3"} and picks.count("P1") > 100  # about 1/2 + 1/2 x 1/3
+    # Nobody's days cost more than their cheapest: anyone.
+    assert len({fit_module._target(movable, {}, rng) for _ in range(50)}) == 3
+
+
+def test_improvement_moves_a_patient_to_their_preferred_days():
+    scenario, timetable = _days_scenario()
+    assert objective(scenario, timetable) == 8.0  # S1 3 + S6 2 + S5 3
+    improved = improve(scenario, timetable, time.monotonic() + 10, seed=0)
+    assert validate(scenario, improved) == []
+    # The hand-computed optimum: P1 on Mon and Wed with P2 (P3's Mon-Tue pair stays), three groups.
+    assert objective(scenario, improved) == 4.0
+    p1_days = sorted({s.day for s in improved.sessions if "P1" in s.patient_ids})
+    assert p1_days == [0, 2]
