@@ -440,10 +440,6 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
 
 IMPROVE_SIZE = 6  # patients freed by the first improvement round; then adapted (see improve())
 IMPROVE_SECONDS = 3.0  # per round (measured, 20-40 patients, 30 s from the template: 2 s 631, 3 s 612, 4 s 616)
-# Larger clinics: shorter rounds, more of them (120 patients, 60 s of rounds from the same templates, two seeds x
-# two fit seeds: 3 s 516.5 / 530.5 / 496 / 486, 2 s 513 / 516.5 / 449.5 / 474.5; at 40 patients 3 s won 3 of 3).
-IMPROVE_SECONDS_LARGE = 2.0
-IMPROVE_LARGE_FROM = 80  # patients above which rounds take IMPROVE_SECONDS_LARGE
 MERGE_MOST = 8  # patients in the two sessions together, at most
 TARGET_EXCESS = 0.5  # share of company rounds around a patient whose days cost more than their cheapest
 
@@ -468,7 +464,6 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     cost = objective(scenario, timetable)
     rounds = kept = 0
     size = IMPROVE_SIZE
-    per_round = IMPROVE_SECONDS if len(scenario.patients) <= IMPROVE_LARGE_FROM else IMPROVE_SECONDS_LARGE
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         rounds += 1
         if rounds % 2:
@@ -478,7 +473,7 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             free = _company(scenario, timetable, target, size, rng) - pinned
         if not free:
             continue
-        seconds = min(per_round, deadline - time.monotonic())
+        seconds = min(IMPROVE_SECONDS, deadline - time.monotonic())
         try:
             merged, proven = _improve_round(scenario, timetable, free, seconds, cancel, seed + rounds)
         except Exception:  # a round is an attempt; the timetable in hand stays
