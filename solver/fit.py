@@ -464,12 +464,13 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     cost = objective(scenario, timetable)
     rounds = kept = 0
     size = IMPROVE_SIZE
+    cheapest = _cheapest_days(scenario)  # per patient, fixed for the week
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         rounds += 1
         if rounds % 2:
             free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST)) - pinned
         else:
-            target = _target(movable, _day_excess(scenario, timetable), rng)
+            target = _target(movable, _day_excess(scenario, timetable, cheapest), rng)
             free = _company(scenario, timetable, target, size, rng) - pinned
         if not free:
             continue
@@ -493,30 +494,36 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     return timetable
 
 
-def _day_excess(scenario: Scenario, timetable: Timetable) -> dict[str, float]:
-    """Per patient, what their attended days cost in S1 + S6 above their cheapest days (days limits, available days)."""
+def _cheapest_days(scenario: Scenario) -> dict[str, float]:
+    """Per patient, the least S1 + S6 any of their day patterns costs (days limits, available days)."""
     prog = scenario.program
+    out = {}
+    for p in scenario.patients:
+        lim = p.limits(prog)
+        possible = [d for d in prog.days if open_windows(p.availability, prog, d)]
+        out[p.id] = min((_days_cost(prog, p, pattern) for pattern in day_patterns(possible, lim.min_days, lim.max_days, ())),
+                        default=0.0)
+    return out
+
+
+def _days_cost(prog, patient, days) -> float:
+    outside, adjacent = pattern_counts(days, patient.preferred_days)
+    return prog.weights.of("preferences") * outside + prog.weights.of("spread") * adjacent
+
+
+def _day_excess(scenario: Scenario, timetable: Timetable, cheapest: dict[str, float] | None = None) -> dict[str, float]:
+    """Per patient, what their attended days cost in S1 + S6 above their cheapest days (``_cheapest_days``)."""
+    if cheapest is None:
+        cheapest = _cheapest_days(scenario)
     acts = scenario.activity_by_id
-    w_pref, w_spread = prog.weights.of("preferences"), prog.weights.of("spread")
     days: dict[str, set[int]] = {}
     for s in timetable.sessions:
         a = acts.get(s.activity_id)
         if a is not None and a.in_block:
             for pid in s.patient_ids:
                 days.setdefault(pid, set()).add(s.day)
-    out = {}
-    for p in scenario.patients:
-        mine = days.get(p.id)
-        if not mine:
-            continue
-        lim = p.limits(prog)
-        possible = [d for d in prog.days if open_windows(p.availability, prog, d)]
-        costs = [w_pref * o + w_spread * a for o, a in
-                 (pattern_counts(pattern, p.preferred_days)
-                  for pattern in day_patterns(possible, lim.min_days, lim.max_days, ()))]
-        outside, adjacent = pattern_counts(frozenset(mine), p.preferred_days)
-        out[p.id] = max(0.0, w_pref * outside + w_spread * adjacent - min(costs, default=0.0))
-    return out
+    return {p.id: max(0.0, _days_cost(scenario.program, p, frozenset(days[p.id])) - cheapest.get(p.id, 0.0))
+            for p in scenario.patients if days.get(p.id)}
 
 
 def _target(movable: list[str], excess: dict[str, float], rng: random.Random) -> str:
