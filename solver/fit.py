@@ -527,8 +527,8 @@ def _day_excess(scenario: Scenario, timetable: Timetable, cheapest: dict[str, fl
 
 
 def _target(movable: list[str], excess: dict[str, float], rng: random.Random) -> str:
-    """A patient to free with their company: every other time one whose days cost more than their cheapest
-    (``_day_excess``, chosen in proportion to it), else anyone."""
+    """A patient to free with their company: with probability ``TARGET_EXCESS`` one whose days cost more than
+    their cheapest (``_day_excess``, chosen in proportion to it), else anyone."""
     weights = [excess.get(pid, 0.0) for pid in movable]
     if TARGET_EXCESS and sum(weights) > 0 and rng.random() < TARGET_EXCESS:
         return rng.choices(movable, weights=weights)[0]
