@@ -156,8 +156,8 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
             self.kept.note(timetable, objective, seconds)
         placed = {pid for s in timetable.sessions for pid in s.patient_ids}
         left_out = 0 if complete else sum(1 for p in self.scenario.patients if p.id not in placed)
-        self._emit(Progress(objective=objective, bound=min(objective, self.floor if complete else 0.0), seconds=seconds),
-                   left_out)
+        self._emit(Progress(objective=objective, bound=min(objective, self.floor if complete else 0.0), seconds=seconds,
+                            timetable=timetable), left_out)
 
     def _emit(self, seen: Progress, left_out: int) -> None:
         """Report improvements only: a timetable that places more patients, or as many at a lower
@@ -168,13 +168,13 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
             last = self.history[-1]
             if seen.bound <= last.bound + 1e-9:
                 return
-            seen = replace(seen, objective=last.objective, bound=min(last.objective, seen.bound))
+            seen = replace(seen, objective=last.objective, bound=min(last.objective, seen.bound), timetable=None)
         else:
             if self._best is not None and self._best[0] == left_out == 0:
                 # A bound proven earlier still holds (complete timetables): never report a looser one.
                 seen = replace(seen, bound=min(seen.objective, max(seen.bound, self.history[-1].bound)))
             self._best = rank
-        self.history.append(seen)
+        self.history.append(replace(seen, timetable=None) if seen.timetable is not None else seen)  # numbers only
         if self.on_progress is not None:
             try:
                 self.on_progress(seen)
@@ -528,7 +528,8 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, bounde
             found.note(timetable, objective, time.monotonic() - start)
         if on_progress is not None:
             try:
-                on_progress(Progress(objective=objective, bound=min(objective, proven), seconds=time.monotonic() - start))
+                on_progress(Progress(objective=objective, bound=min(objective, proven), seconds=time.monotonic() - start,
+                                     timetable=timetable))
             except Exception:  # a listener's bug must not stop the solve
                 log.exception("progress listener failed")
 

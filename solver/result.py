@@ -50,11 +50,17 @@ class Term:
 
 @dataclass(frozen=True)
 class Progress:
-    """One improving solution, as handed to ``on_progress``."""
+    """One improving solution, as handed to ``on_progress``.
+
+    ``timetable`` is the solution itself when it is already a timetable (the template, the fit,
+    an improvement round, the polish: a live view can show it); None for the whole-week search's
+    own solutions (turning each into sessions would slow the search) and for a tighter bound alone.
+    """
 
     objective: float
     bound: float
     seconds: float
+    timetable: Timetable | None = field(default=None, compare=False, repr=False)
 
     @property
     def gap(self) -> float:

@@ -148,6 +148,12 @@ def test_progress_callback_reports_each_solution():
     assert [p.seconds for p in seen] == sorted(p.seconds for p in seen)
     assert [p.objective for p in seen] == sorted((p.objective for p in seen), reverse=True)  # improving
     assert [p.bound for p in seen] == sorted(p.bound for p in seen)  # a proven bound never loosens
+    # The template's report carries its timetable, the search's own solutions do not (each would
+    # have to be turned into sessions); the result's history keeps the numbers only.
+    with_timetable = [p for p in seen if p.timetable is not None]
+    assert with_timetable and all(validate(scenario, p.timetable) == [] for p in with_timetable)
+    assert all(objective(scenario, p.timetable) == pytest.approx(p.objective) for p in with_timetable)
+    assert result.history and all(h.timetable is None for h in result.history)
     assert seen[-1].objective == pytest.approx(result.objective, abs=1e-6)
     assert list(result.history) == seen
 
@@ -349,6 +355,12 @@ def test_a_clinic_too_large_for_the_whole_week_model_is_improved_after_the_templ
     objectives = [p.objective for p in seen]
     assert len(objectives) >= 2 and objectives == sorted(objectives, reverse=True)
     assert result.objective <= objectives[-1] < objectives[0]  # the template, then lower (and the polish)
+    # Each of these reports carries its timetable (a live view shows it), valid and scored as reported.
+    assert seen[0].timetable is not None  # the template itself
+    for p in seen:
+        if p.timetable is not None:
+            assert validate(scenario, p.timetable) == []
+            assert objective(scenario, p.timetable) == pytest.approx(p.objective)
 
 
 def test_a_failing_progress_listener_does_not_stop_the_solve():

@@ -9,6 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from scheduler.io.reader import read_timetable
+from scheduler.model import Timetable
 from scheduler.validate import validate
 from solver.result import Progress, SolveStatus
 from ui.models.filters import FilterKind
@@ -109,6 +110,30 @@ def test_the_solve_worker_reports_progress(qtbot, solve_window):
     assert w.solve_panel.chart.points
     with qtbot.waitSignal(w.runner.finished, timeout=5_000):
         w.cancel_solve()
+
+
+def test_the_grid_shows_the_best_timetable_so_far_while_solving(qtbot, solve_window):
+    w = solve_window
+    solve_and_wait(qtbot, w)  # a timetable in the clinic first (pins act on it)
+    kept = w.document.timetable
+    assert w.solve(60)
+    qtbot.waitUntil(lambda: w.timetable_view.live, timeout=60_000)
+    assert w.runner.is_running()
+    view = w.timetable_view
+    assert view.summary.text().startswith("Best so far, still solving · ")
+    live = view.visible_sessions()  # every session (the filter shows all)
+    assert live and validate(w.document.scenario, Timetable(live)) == []
+    # Pins wait for the end of the solve (it read them when it started); nothing changes.
+    before = pinned_keys(w.document.scenario)
+    w.set_pinned([live[0]], True)
+    assert pinned_keys(w.document.scenario) == before
+    assert w.statusBar().currentMessage() == "Pins can be changed when the solve has finished"
+    with qtbot.waitSignal(w.runner.finished, timeout=5_000) as blocker:
+        w.cancel_solve()
+    outcome = blocker.args[0]
+    assert not view.live and not view.summary.text().startswith("Best so far")
+    assert outcome.timetable is not None and w.document.timetable is not kept
+    assert sorted(map(session_key, view.visible_sessions())) == sorted(map(session_key, outcome.timetable.sessions))
 
 
 def test_cancel_returns_within_a_second_with_a_timetable(qtbot, solve_window):

@@ -8,6 +8,7 @@ only add a file dialog in front of them.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from ui.workers.solve_worker import SolveRunner, warm_up
 log = logging.getLogger(__name__)
 RECENT_KEY = "recentFiles"
 MAX_RECENT = 8
+LIVE_EVERY = 1.0  # seconds between two live timetables in the grid while solving (the grid is the costly part)
 
 
 class MainWindow(QMainWindow):
@@ -52,6 +54,13 @@ class MainWindow(QMainWindow):
         self.runner = SolveRunner(self)
         self.dialogs: list = []  # open non-modal dialogs (kept alive; tests inspect the last one)
         self._solve_started: datetime | None = None
+        # The best timetable so far while solving, shown at most every LIVE_EVERY seconds.
+        self._live: Timetable | None = None
+        self._live_shown = 0.0
+        self._live_cost = 0.0  # seconds the last live update took
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.timeout.connect(self._show_live)
 
         self.entity_models = {attr: model_type(parent=self) for attr, model_type in TABLE_MODELS.items()}
         self.program_model = ProgramTableModel(parent=self)
@@ -99,6 +108,7 @@ class MainWindow(QMainWindow):
         self.solve_panel.solveRequested.connect(self.solve)
         self.solve_panel.cancelRequested.connect(self.cancel_solve)
         self.runner.progress.connect(self.solve_panel.show_progress)
+        self.runner.progress.connect(self._solve_progress)
         self.runner.finished.connect(self._solve_finished)
         self.runner.failed.connect(self._solve_failed)
         self.solve_panel.savedChosen.connect(self.show_saved_timetable)
@@ -219,6 +229,9 @@ class MainWindow(QMainWindow):
         timetable = self.document.timetable
         if timetable is None or not sessions:
             return
+        if self.runner.is_running():  # the solve read the pins when it started; the grid shows its timetable
+            self.statusBar().showMessage("Pins can be changed when the solve has finished", 6000)
+            return
         self.apply_edit(pin_edit(self.document.scenario, timetable, list(sessions), pinned))
         self.statusBar().showMessage(
             f"{'Pinned' if pinned else 'Unpinned'} {len(sessions)} session(s); the next solve keeps pinned sessions", 6000)
@@ -252,7 +265,31 @@ class MainWindow(QMainWindow):
             self.runner.cancel()
             self.solve_panel.cancelling()
 
+    def _solve_progress(self, progress) -> None:
+        """Keep the best timetable so far for the grid (shown by ``_show_live``, at most every LIVE_EVERY s)."""
+        if progress.timetable is None:
+            return
+        self._live = progress.timetable
+        if not self._live_timer.isActive():
+            # At most one update a second, and at most a tenth of the time in updates (a large clinic's grid).
+            every = max(LIVE_EVERY, 10 * self._live_cost)
+            wait = max(0.0, every - (time.monotonic() - self._live_shown))
+            self._live_timer.start(round(1000 * wait))
+
+    def _show_live(self) -> None:
+        if self._live is not None and self.runner.is_running():
+            began = time.monotonic()
+            self.timetable_view.show_live(self._live)
+            self._live_shown = time.monotonic()
+            self._live_cost = self._live_shown - began
+        self._live = None
+
+    def _end_live(self) -> None:
+        self._live_timer.stop()
+        self._live = None
+
     def _solve_finished(self, outcome: SolveOutcome) -> None:
+        self._end_live()
         headline, _ = status_words(outcome.result)
         name = self._timetable_name() if outcome.timetable is not None else None
         self.document.set_outcome(outcome, save_as=name)
@@ -263,6 +300,8 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{headline} — {outcome.result.headline()}", 15000)
 
     def _solve_failed(self, message: str) -> None:
+        self._end_live()
+        self.timetable_view.set_timetable(self.document.timetable)  # not the failed solve's last timetable
         self.solve_panel.solving_finished("The solver stopped with an error")
         self.actions.solve.setEnabled(True)
         self.actions.cancel.setEnabled(False)

@@ -20,6 +20,7 @@ class TimetableView(QWidget):
         self._scenario: Scenario | None = None
         self._timetable: Timetable | None = None
         self._pinned: frozenset = frozenset()
+        self.live = False  # showing a solve's best timetable so far, not the clinic's
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         bar = QHBoxLayout()
@@ -69,6 +70,13 @@ class TimetableView(QWidget):
 
     def set_timetable(self, timetable: Timetable | None) -> None:
         self._timetable = timetable
+        self.live = False
+        self._refresh()
+
+    def show_live(self, timetable: Timetable) -> None:
+        """A running solve's best timetable so far (the finished solve's outcome replaces it)."""
+        self._timetable = timetable
+        self.live = True
         self._refresh()
 
     def set_filter(self, kind: FilterKind, subject: str | None = None) -> None:
@@ -143,6 +151,8 @@ class TimetableView(QWidget):
             text = f"{len(sessions)} sessions · {days} days · {hours:g} h"
         if pins:
             text += f" · {pins} pinned"
+        if self.live:
+            text = f"Best so far, still solving · {text}"
         self.summary.setText(text)
 
     def _session_clicked(self, session: Session | None) -> None:
