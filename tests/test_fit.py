@@ -324,3 +324,27 @@ def test_a_day_round_frees_one_cohorts_patients_of_a_small_groups_day():
     assert len(free) == 3 and free <= {"P1", "P2", "P3", "P4"}
     day, free = _one_day(scenario, timetable, random.Random(0), 10)
     assert (day, free) == (0, {"P1", "P2", "P3", "P4"})
+
+
+def test_without_the_whole_week_model_strict_mode_fits_the_last_patients_until_near_the_limit(monkeypatch):
+    """Large clinics (no whole-week model): the fit places the template's left-out patients until
+    FIT_UNTIL of the limit, and in strict mode, where a timetable without everyone is no answer at
+    all, until FIT_LAST. With FIT_UNTIL at 0, the template below (P1 left out: the week of
+    ``_evening_dbt``, given as the template) is completed in strict mode only; best-effort mode
+    keeps its share for the rounds and lists P1 on the waitlist."""
+    import solver.model as solver_model
+    from solver import SolveParams, SolveStatus, solve
+    from solver.greedy import GreedyResult
+
+    scenario, held = _evening_dbt()
+    monkeypatch.setattr(solver_model, "MODEL_SIZE_PER_SECOND", 0)
+    monkeypatch.setattr(solver_model, "FIT_UNTIL", 0.0)
+    monkeypatch.setattr(solver_model, "_greedy",
+                        lambda *args, **kwargs: GreedyResult(held, (("P1", "no DBT group in P1's hours"),)))
+    strict = solve(scenario, SolveParams(time_limit=20, seed=0))
+    assert strict.status in (SolveStatus.FEASIBLE, SolveStatus.OPTIMAL), strict.message
+    assert not strict.waitlist and validate(scenario, strict.timetable) == []
+    assert strict.seconds < 20 + 2
+    lenient = solve(scenario, SolveParams(time_limit=20, seed=0, best_effort=True))
+    assert [w.patient_id for w in lenient.waitlist] == ["P1"]
+    assert validate(scenario_without(scenario, {"P1"}), lenient.timetable) == []
