@@ -306,7 +306,7 @@ class IopModel:
                 if open_session.cohort is not None and p.cohort.value != open_session.cohort:
                     continue  # never adults and adolescents together
                 if p.id in s.patient_ids:
-                    continue  # in it already (a pinned copy holds the seat: solver/fit.py's ``only``)
+                    continue  # in it already (a day round: its pinned copy holds the seat, solver/fit.py)
                 if not eligible(p, a) or allowed_max(p, a) <= 0 or not covers(p.availability, prog, s.day, s.start, s.end):
                     continue
                 lit = self.m.new_bool_var(f"join[{p.id},{index}]")

@@ -421,7 +421,8 @@ def _outside(availability: Availability, sessions, prog) -> Availability:
 
 
 def _merged(model: IopModel, open_sessions, value, pins=()) -> Timetable:
-    """The open sessions with the patients who joined them, and the model's own sessions."""
+    """The open sessions with the patients who joined them, and the model's own sessions (not the
+    pinned copies ``pins`` of a day round, whose sessions are among the open ones already)."""
     sessions = []
     for index, o in enumerate(open_sessions):
         joins = model.joins.get(index, {})
