@@ -289,22 +289,20 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     cohort_of = {p.id: p.cohort.value for p in scenario.patients}
     open_sessions, dissolved, joined_before, pins = [], [], {}, []
     for s in timetable.sessions:
+        freed = [pid for pid in s.patient_ids if pid in free]
         if day is not None and s.day != day:
-            members = [pid for pid in s.patient_ids if pid in free]
+            # Another day of a day round: the session stays whole; its freed patients hold their seats by copies.
             pins.extend(replace(s, staff_ids=(), room_id=None, patient_ids=(pid,), pinned=True, session_id=_KEPT)
-                        for pid in members)
-            cohorts = {cohort_of.get(pid) for pid in s.patient_ids}
-            cohort = next(iter(cohorts)) if len(cohorts) == 1 else None
-            joined_before[len(open_sessions)] = []
-            open_sessions.append(OpenSession(s, len(s.patient_ids), cohort))
-            continue
-        rest = tuple(pid for pid in s.patient_ids if pid not in free)
-        if not rest and s.patient_ids:
-            dissolved.append(s)
-            continue
+                        for pid in freed)
+            rest, freed = s.patient_ids, []
+        else:
+            rest = tuple(pid for pid in s.patient_ids if pid not in free)
+            if not rest and s.patient_ids:
+                dissolved.append(s)
+                continue
         cohorts = {cohort_of.get(pid) for pid in rest}
         cohort = next(iter(cohorts)) if len(cohorts) == 1 else None
-        joined_before[len(open_sessions)] = [pid for pid in s.patient_ids if pid in free]
+        joined_before[len(open_sessions)] = freed
         open_sessions.append(OpenSession(replace(s, patient_ids=rest), len(rest), cohort))
     previous = None
     if stability and scenario.previous is not None:

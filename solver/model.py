@@ -181,7 +181,7 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
                 # A bound proven earlier still holds (complete timetables): never report a looser one.
                 seen = replace(seen, bound=min(seen.objective, max(seen.bound, self.history[-1].bound)))
             self._best = rank
-        self.history.append(replace(seen, timetable=None) if seen.timetable is not None else seen)  # numbers only
+        self.history.append(replace(seen, timetable=None))  # numbers only
         if self.on_progress is not None:
             try:
                 self.on_progress(seen)
