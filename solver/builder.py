@@ -682,7 +682,8 @@ class IopModel:
                 continue
             for sid in self.space.group_staff[replace(key, copy=0)]:
                 by_pa[pid, a.id][sid].append((x, self.sg[sid, key]))
-        for pid, aid, sid in self.pinned_leads | self.space.kept_leads:
+        fixed_leads = self.pinned_leads | self.space.kept_leads  # pinned sessions', and a day round's other days'
+        for pid, aid, sid in fixed_leads:
             by_pa[pid, aid].setdefault(sid, [])
         # A patient joining an open session (solver/fit.py) is led by its fixed staff.
         for index, joins in self.joins.items():
@@ -697,7 +698,7 @@ class IopModel:
             leads = []
             for sid, pairs in staff.items():
                 lead = self.m.new_bool_var(f"leads[{sid},{pid},{aid}]")
-                if (pid, aid, sid) in self.pinned_leads or (pid, aid, sid) in self.space.kept_leads:
+                if (pid, aid, sid) in fixed_leads:
                     self.m.add(lead == 1)
                 for x, s in pairs:
                     self.m.add_bool_or([lead, x.Not()] if s is None else [lead, x.Not(), s.Not()])

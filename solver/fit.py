@@ -553,12 +553,9 @@ def _one_day(scenario: Scenario, timetable: Timetable, rng: random.Random, most:
     sessions that day start nearest the small session's come first."""
     acts = scenario.activity_by_id
     cohort_of = {p.id: p.cohort for p in scenario.patients}
-    groups = [s for s in timetable.sessions
-              if s.patient_ids and not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
-    if not groups:
+    _groups, first = _small_group(scenario, timetable, rng)
+    if first is None:
         return 0, set()
-    groups.sort(key=lambda s: (len(s.patient_ids), rng.random()))
-    first = groups[rng.randrange(max(1, len(groups) // 2))]
     cohort = cohort_of.get(first.patient_ids[0])
     near: dict[str, float] = {}
     for s in timetable.sessions:
@@ -630,20 +627,27 @@ def _company(scenario: Scenario, timetable: Timetable, target: str, size: int, r
     return {target, *ranked[:size]}
 
 
+def _small_group(scenario: Scenario, timetable: Timetable, rng: random.Random, least: int = 1):
+    """The unpinned group sessions, smaller first (random among equals), and a random one of the
+    smaller half: (sessions, that one), or (sessions, None) when there are fewer than ``least``."""
+    acts = scenario.activity_by_id
+    groups = [s for s in timetable.sessions
+              if s.patient_ids and not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
+    if len(groups) < least:
+        return groups, None
+    groups.sort(key=lambda s: (len(s.patient_ids), rng.random()))
+    return groups, groups[rng.randrange(max(1, len(groups) // 2))]
+
+
 def _two_groups(scenario: Scenario, timetable: Timetable, rng: random.Random, most: int) -> set[str]:
     """The patients of a small group session and of another session of the same activity and cohort.
 
     Freeing both lets the round run one group where two ran (S5), which freeing patients
     by their company rarely does: a group dissolves only when all its patients are free."""
-    acts = scenario.activity_by_id
     cohort_of = {p.id: p.cohort for p in scenario.patients}
-    groups = [s for s in timetable.sessions
-              if s.patient_ids and not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
-    if len(groups) < 2:
+    groups, first = _small_group(scenario, timetable, rng, least=2)
+    if first is None:
         return set()
-    # Smaller sessions first (a random one of the smaller half).
-    groups.sort(key=lambda s: (len(s.patient_ids), rng.random()))
-    first = groups[rng.randrange(max(1, len(groups) // 2))]
     cohort = cohort_of.get(first.patient_ids[0])
     twins = [s for s in groups if s is not first and s.activity_id == first.activity_id
              and cohort_of.get(s.patient_ids[0]) == cohort and len(s.patient_ids) + len(first.patient_ids) <= most]
