@@ -305,8 +305,6 @@ class IopModel:
             for p in self.sc.patients:
                 if open_session.cohort is not None and p.cohort.value != open_session.cohort:
                     continue  # never adults and adolescents together
-                if p.id in s.patient_ids:
-                    continue  # in it already (a day round: its pinned copy holds the seat, solver/fit.py)
                 if not eligible(p, a) or allowed_max(p, a) <= 0 or not covers(p.availability, prog, s.day, s.start, s.end):
                     continue
                 lit = self.m.new_bool_var(f"join[{p.id},{index}]")
@@ -682,8 +680,7 @@ class IopModel:
                 continue
             for sid in self.space.group_staff[replace(key, copy=0)]:
                 by_pa[pid, a.id][sid].append((x, self.sg[sid, key]))
-        fixed_leads = self.pinned_leads | self.space.kept_leads  # pinned sessions', and a day round's other days'
-        for pid, aid, sid in fixed_leads:
+        for pid, aid, sid in self.pinned_leads:
             by_pa[pid, aid].setdefault(sid, [])
         # A patient joining an open session (solver/fit.py) is led by its fixed staff.
         for index, joins in self.joins.items():
@@ -698,7 +695,7 @@ class IopModel:
             leads = []
             for sid, pairs in staff.items():
                 lead = self.m.new_bool_var(f"leads[{sid},{pid},{aid}]")
-                if (pid, aid, sid) in fixed_leads:
+                if (pid, aid, sid) in self.pinned_leads:
                     self.m.add(lead == 1)
                 for x, s in pairs:
                     self.m.add_bool_or([lead, x.Not()] if s is None else [lead, x.Not(), s.Not()])

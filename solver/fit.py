@@ -272,8 +272,7 @@ def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[i
     return None
 
 
-def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stability: bool = False, leads: bool = False,
-              day: int | None = None):
+def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stability: bool = False, leads: bool = False):
     """The freed patients' model around the rest of the timetable, with their current placement as a partial hint.
 
     Every session keeps its time, staff and room; a group session keeps its other patients and
@@ -281,28 +280,18 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     patients only are dissolved (the model may run them again). With ``stability`` the freed
     patients' S3 is priced against last week (its unpinned sessions; the pinned ones are in
     the timetable already). With ``leads`` a kept unpinned non-process group may change who
-    leads it (``_with_leads``). With ``day`` the freed patients keep every session of the
-    other days as it is (a staff- and room-less pinned copy each, so their days, hours and
-    counts stay in the model's sums) and only their sessions of that day are re-solved.
-    Returns (model, open sessions, partial hint, the pinned copies).
+    leads it (``_with_leads``). Returns (model, open sessions, partial hint).
     """
     cohort_of = {p.id: p.cohort.value for p in scenario.patients}
-    open_sessions, dissolved, joined_before, pins = [], [], {}, []
+    open_sessions, dissolved, joined_before = [], [], {}
     for s in timetable.sessions:
-        freed = [pid for pid in s.patient_ids if pid in free]
-        if day is not None and s.day != day:
-            # Another day of a day round: the session stays whole; its freed patients hold their seats by copies.
-            pins.extend(replace(s, staff_ids=(), room_id=None, patient_ids=(pid,), pinned=True, session_id=_KEPT)
-                        for pid in freed)
-            rest, freed = s.patient_ids, []
-        else:
-            rest = tuple(pid for pid in s.patient_ids if pid not in free)
-            if not rest and s.patient_ids:
-                dissolved.append(s)
-                continue
+        rest = tuple(pid for pid in s.patient_ids if pid not in free)
+        if not rest and s.patient_ids:
+            dissolved.append(s)
+            continue
         cohorts = {cohort_of.get(pid) for pid in rest}
         cohort = next(iter(cohorts)) if len(cohorts) == 1 else None
-        joined_before[len(open_sessions)] = freed
+        joined_before[len(open_sessions)] = [pid for pid in s.patient_ids if pid in free]
         open_sessions.append(OpenSession(replace(s, patient_ids=rest), len(rest), cohort))
     previous = None
     if stability and scenario.previous is not None:
@@ -325,13 +314,6 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
                   rooms=tuple(replace(r, availability=_outside(r.availability, busy_room[r.id], prog))
                               if r.id in busy_room else r for r in scenario.rooms))
     space = build_space(sub)
-    if day is not None:
-        _only_day(space, day)
-        space.pins = pins
-        acts = scenario.activity_by_id
-        space.kept_leads = frozenset((pid, s.activity_id, sid) for s in timetable.sessions if s.day != day
-                                     and acts[s.activity_id].is_group and acts[s.activity_id].skill == PROCESS_SKILL
-                                     for pid in s.patient_ids if pid in free for sid in s.staff_ids)
     space.open_sessions = open_sessions
     space.outside_therapists = frozenset(p.primary_therapist for p in scenario.patients
                                          if p.id not in free and p.primary_therapist)
@@ -347,22 +329,7 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     for index, leads in model.leads.items():
         for sid, lit in leads.items():
             partial[lit] = int(sid in open_sessions[index].session.staff_ids)
-    return model, open_sessions, partial, pins
-
-
-_KEPT = "~kept"  # the session id of ``_submodel``'s pinned copies
-
-
-def _only_day(space, day: int) -> None:
-    """Candidates on ``day`` only (the freed patients' sessions of other days are pinned copies)."""
-    space.group_keys = [k for k in space.group_keys if k.day == day]
-    for table in (space.group_patients, space.group_staff, space.group_rooms):
-        for key in [k for k in table if k.day != day]:
-            del table[key]
-    space.solo_starts = {k: [(d, t) for d, t in v if d == day] for k, v in space.solo_starts.items()}
-    for table in (space.solo_staff, space.solo_rooms):
-        for key in [k for k in table if k.day != day]:
-            del table[key]
+    return model, open_sessions, partial
 
 
 def _with_leads(scenario: Scenario, open_sessions: list[OpenSession]) -> list[OpenSession]:
@@ -418,9 +385,8 @@ def _outside(availability: Availability, sessions, prog) -> Availability:
     return Availability(tuple(windows) or (Window(-1, 0, 0),))
 
 
-def _merged(model: IopModel, open_sessions, value, pins=()) -> Timetable:
-    """The open sessions with the patients who joined them, and the model's own sessions (not the
-    pinned copies ``pins`` of a day round, whose sessions are among the open ones already)."""
+def _merged(model: IopModel, open_sessions, value) -> Timetable:
+    """The open sessions with the patients who joined them, and the model's own sessions."""
     sessions = []
     for index, o in enumerate(open_sessions):
         joins = model.joins.get(index, {})
@@ -429,7 +395,7 @@ def _merged(model: IopModel, open_sessions, value, pins=()) -> Timetable:
         if index in model.leads:
             session = replace(session, staff_ids=tuple(sid for sid, lit in model.leads[index].items() if value(lit)))
         sessions.append(session)
-    sessions.extend(s for s in extract(model, value).sessions if not (pins and s.session_id == _KEPT))
+    sessions.extend(extract(model, value).sessions)
     return Timetable(tuple(sessions)).numbered()
 
 
@@ -437,7 +403,7 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
     """Re-solve the freed patients around the rest of the timetable: (merged timetable, placed) or None."""
     if seconds < 0.3:
         return None
-    model, open_sessions, partial, _pins = _submodel(scenario, timetable, free, leads=True)
+    model, open_sessions, partial = _submodel(scenario, timetable, free, leads=True)
     # Only how many are in counts here (the search afterwards sees the soft goals): a round
     # ends as soon as every freed patient is in.
     model.m.clear_objective()
@@ -476,24 +442,16 @@ IMPROVE_SIZE = 6  # patients freed by the first improvement round; then adapted 
 IMPROVE_SECONDS = 3.0  # per round (measured, 20-40 patients, 30 s from the template: 2 s 631, 3 s 612, 4 s 616)
 MERGE_MOST = 8  # patients in the two sessions together, at most
 TARGET_EXCESS = 0.5  # share of company rounds around a patient whose days cost more than their cheapest
-DAY_SIZE = 12  # patients whose sessions of one day a day round frees first; then adapted
-# Taken in turn (round 1 "two", 2 "company", 3 "day", ...). From the same templates, 60 s of
-# rounds, 120 patients, seeds 0 and 1, two fit seeds each: without day rounds 607.5 / 476 / 604.5 /
-# 474, with them 570.5 / 507 / 533.5 / 452.5 (day rounds kept 38 of 41 tried); 40 patients, 50 s,
-# seeds 0-2: 122.5 / 149 / 135 -> 127.5 / 144 / 131.5 (within noise).
-NEIGHBOURHOODS = ("day", "two", "company")
 
 
 def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: threading.Event | None = None,
             seed: int = 0, on_better=None) -> Timetable:
     """Lower the objective of a complete timetable by neighbourhood rounds until ``deadline``.
 
-    Rounds take three neighbourhoods in turn: the patients of two small sessions of one group
-    activity and cohort (``_two_groups``), a patient with the patients who share the most
-    sessions (then the therapist) with them (``_company``), either way whole weeks, so whole
-    groups can dissolve and run again elsewhere; and one day of up to ``DAY_SIZE`` (adapted)
-    patients of a cohort around one of its small groups, only that day re-solved (``_one_day``),
-    so all of its group activities can realign at once. The freed patients are re-solved around the rest (the
+    Rounds alternate two neighbourhoods: the patients of two small sessions of one group
+    activity and cohort (``_two_groups``), and a patient with the patients who share the most
+    sessions (then the therapist) with them (``_company``); either way whole groups can
+    dissolve and run again elsewhere. The freed patients are re-solved around the rest (the
     fit's model, ``_submodel``), minimising their soft goals from their current placement. A round is kept only when the whole timetable's
     objective (``scheduler.validate.objective``) is lower and it passes ``validate``;
     ``on_better(timetable, objective)`` hears of each such round.
@@ -505,16 +463,11 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
         return timetable
     cost = objective(scenario, timetable)
     rounds = kept = 0
-    size, wide = IMPROVE_SIZE, DAY_SIZE
+    size = IMPROVE_SIZE
     cheapest = _cheapest_days(scenario)  # per patient, fixed for the week
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         rounds += 1
-        kind = NEIGHBOURHOODS[rounds % len(NEIGHBOURHOODS)]
-        day = None
-        if kind == "day":
-            day, free = _one_day(scenario, timetable, rng, wide)
-            free -= pinned
-        elif kind == "two":
+        if rounds % 2:
             free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST)) - pinned
         else:
             target = _target(movable, _day_excess(scenario, timetable, cheapest), rng)
@@ -523,15 +476,12 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             continue
         seconds = min(IMPROVE_SECONDS, deadline - time.monotonic())
         try:
-            merged, proven = _improve_round(scenario, timetable, free, seconds, cancel, seed + rounds, day)
+            merged, proven = _improve_round(scenario, timetable, free, seconds, cancel, seed + rounds)
         except Exception:  # a round is an attempt; the timetable in hand stays
             log.exception("improvement round failed")
             merged, proven = None, False
         # A neighbourhood solved to optimality in time: look wider; else narrower.
-        if day is not None:
-            wide = min(wide + 2, 60) if proven else max(4, wide - 2)
-        else:
-            size = min(size + 1, 16) if proven else max(3, size - 1)
+        size = min(size + 1, 16) if proven else max(3, size - 1)
         if merged is None:
             continue
         after = objective(scenario, merged)
@@ -542,31 +492,6 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
                 on_better(timetable, cost)
     log.info("improve: %d rounds, %d kept, objective %.2f", rounds, kept, cost)
     return timetable
-
-
-def _one_day(scenario: Scenario, timetable: Timetable, rng: random.Random, most: int) -> tuple[int, set[str]]:
-    """A day and up to ``most`` patients of one cohort who attend it, around one of its small group sessions.
-
-    Only their sessions of that day are re-solved (``_submodel``'s ``day``): every group
-    activity of the day can move at once, so its groups can realign into fewer, fuller ones
-    (S5), while the patients' other days keep their days, hours and counts. Patients whose
-    sessions that day start nearest the small session's come first."""
-    acts = scenario.activity_by_id
-    cohort_of = {p.id: p.cohort for p in scenario.patients}
-    _groups, first = _small_group(scenario, timetable, rng)
-    if first is None:
-        return 0, set()
-    cohort = cohort_of.get(first.patient_ids[0])
-    near: dict[str, float] = {}
-    for s in timetable.sessions:
-        if s.day != first.day or s.activity_id not in acts or not acts[s.activity_id].in_block:
-            continue
-        for pid in s.patient_ids:
-            if cohort_of.get(pid) == cohort:
-                gap = abs(s.start - first.start) + (0 if pid in first.patient_ids else 1)
-                near[pid] = min(near.get(pid, gap), gap)
-    ranked = sorted(near, key=lambda pid: (near[pid], rng.random()))
-    return first.day, set(ranked[:most])
 
 
 def _cheapest_days(scenario: Scenario) -> dict[str, float]:
@@ -627,27 +552,20 @@ def _company(scenario: Scenario, timetable: Timetable, target: str, size: int, r
     return {target, *ranked[:size]}
 
 
-def _small_group(scenario: Scenario, timetable: Timetable, rng: random.Random, least: int = 1):
-    """The unpinned group sessions, smaller first (random among equals), and a random one of the
-    smaller half: (sessions, that one), or (sessions, None) when there are fewer than ``least``."""
-    acts = scenario.activity_by_id
-    groups = [s for s in timetable.sessions
-              if s.patient_ids and not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
-    if len(groups) < least:
-        return groups, None
-    groups.sort(key=lambda s: (len(s.patient_ids), rng.random()))
-    return groups, groups[rng.randrange(max(1, len(groups) // 2))]
-
-
 def _two_groups(scenario: Scenario, timetable: Timetable, rng: random.Random, most: int) -> set[str]:
     """The patients of a small group session and of another session of the same activity and cohort.
 
     Freeing both lets the round run one group where two ran (S5), which freeing patients
     by their company rarely does: a group dissolves only when all its patients are free."""
+    acts = scenario.activity_by_id
     cohort_of = {p.id: p.cohort for p in scenario.patients}
-    groups, first = _small_group(scenario, timetable, rng, least=2)
-    if first is None:
+    groups = [s for s in timetable.sessions
+              if s.patient_ids and not s.pinned and s.activity_id in acts and acts[s.activity_id].is_group]
+    if len(groups) < 2:
         return set()
+    # Smaller sessions first (a random one of the smaller half).
+    groups.sort(key=lambda s: (len(s.patient_ids), rng.random()))
+    first = groups[rng.randrange(max(1, len(groups) // 2))]
     cohort = cohort_of.get(first.patient_ids[0])
     twins = [s for s in groups if s is not first and s.activity_id == first.activity_id
              and cohort_of.get(s.patient_ids[0]) == cohort and len(s.patient_ids) + len(first.patient_ids) <= most]
@@ -658,12 +576,12 @@ def _two_groups(scenario: Scenario, timetable: Timetable, rng: random.Random, mo
 
 
 def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: float, cancel,
-                   seed: int, day: int | None = None) -> tuple[Timetable | None, bool]:
+                   seed: int) -> tuple[Timetable | None, bool]:
     """The freed patients re-solved for their soft goals, every one of them kept in: (merged timetable or None, proven optimal)."""
     if seconds < 0.5:
         return None, False
     began = time.monotonic()
-    model, open_sessions, partial, pins = _submodel(scenario, timetable, free, stability=True, day=day)
+    model, open_sessions, partial = _submodel(scenario, timetable, free, stability=True)
     for lit in model.inc.values():
         if not isinstance(lit, int):
             model.m.add(lit == 1)
@@ -681,4 +599,4 @@ def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], sec
               solver.status_name(code), solver.wall_time)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, False
-    return _merged(model, open_sessions, solver.value, pins), code == cp_model.OPTIMAL
+    return _merged(model, open_sessions, solver.value), code == cp_model.OPTIMAL

@@ -76,9 +76,6 @@ class Space:
     # Primary therapists of patients outside the scenario (the neighbourhood models of
     # solver/fit.py): S4 counts their load too, fixed by the open sessions.
     outside_therapists: frozenset[str] = frozenset()
-    # (patient, process activity, staff) that lead a patient's sessions kept elsewhere in the
-    # week (solver/fit.py's day rounds): S2 counts them as if pinned.
-    kept_leads: frozenset[tuple[str, str, str]] = frozenset()
 
     @property
     def program(self):

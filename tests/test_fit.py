@@ -271,61 +271,6 @@ def test_improvement_moves_a_patient_to_their_preferred_days():
     assert p1_days == [0, 2]
 
 
-def _misaligned_monday():
-    """Mon-Tue 09:00-11:00, P1-P4 each need PROC and CBT on both days (two hours a day).
-
-    Tuesday runs one PROC group (T2) and one CBT group for all four; Monday runs each twice, in
-    opposite orders, P3 and P4's PROC led by T1: S5 = 6, S2 = 2 x 2 (P3, P4 meet two PROC leads),
-    S6 = 4 (everyone's Mon-Tue pair), 14 in all. The optimum (hand-computed): Monday like Tuesday,
-    its PROC led by T2 again: S5 = 4, S2 = 0, S6 = 4, 8 in all."""
-    from solver_fixtures import program
-
-    prog = program("Mon Tue", "09:00", "11:00", min_days=2, max_days=2, min_hours=2, max_hours=2)
-    week = "Mon-Tue 09:00-11:00"
-    patients = [patient(f"P{i}", "PROC=2; CBT=2", week) for i in (1, 2, 3, 4)]
-    scenario = micro(patients, [group("PROC"), group("CBT", skill="cbt")],
-                     [staff("T1", "process cbt", week), staff("T2", "process cbt", week)],
-                     [room("R1", availability=week), room("R2", availability=week)], prog)
-    tuesday = (sess("Tue", "09:00", "10:00", "PROC", "T2", "R1", "P1 P2 P3 P4"),
-               sess("Tue", "10:00", "11:00", "CBT", "T1", "R1", "P1 P2 P3 P4"))
-    monday = (sess("Mon", "09:00", "10:00", "PROC", "T2", "R1", "P1 P2"),
-              sess("Mon", "10:00", "11:00", "CBT", "T2", "R1", "P1 P2"),
-              sess("Mon", "09:00", "10:00", "CBT", "T1", "R2", "P3 P4"),
-              sess("Mon", "10:00", "11:00", "PROC", "T1", "R2", "P3 P4"))
-    timetable = Timetable(monday + tuesday).numbered()
-    assert validate(scenario, timetable) == [] and objective(scenario, timetable) == 14.0
-    return scenario, timetable
-
-
-def test_a_day_round_realigns_a_days_groups_and_keeps_the_other_days():
-    from scheduler.validate import soft_terms
-    from solver.fit import _improve_round
-    from solver_fixtures import key
-
-    scenario, timetable = _misaligned_monday()
-    merged, proven = _improve_round(scenario, timetable, {"P1", "P2", "P3", "P4"}, 10.0, None, 0, day=0)
-    assert merged is not None and proven
-    assert validate(scenario, merged) == []
-    assert objective(scenario, merged) == 8.0  # the hand-computed optimum
-    terms = soft_terms(scenario, merged)
-    assert terms["efficiency"] == 4 and terms["continuity"] == 0  # Monday's PROC led by Tuesday's lead, T2
-    # Tuesday's sessions are exactly as they were (only Monday was re-solved).
-    assert sorted(key(s) for s in merged.sessions if s.day == 1) == sorted(key(s) for s in timetable.sessions if s.day == 1)
-
-
-def test_a_day_round_frees_one_cohorts_patients_of_a_small_groups_day():
-    import random
-
-    from solver.fit import _one_day
-
-    scenario, timetable = _misaligned_monday()
-    day, free = _one_day(scenario, timetable, random.Random(0), 3)
-    assert day == 0  # Monday's groups are the small ones
-    assert len(free) == 3 and free <= {"P1", "P2", "P3", "P4"}
-    day, free = _one_day(scenario, timetable, random.Random(0), 10)
-    assert (day, free) == (0, {"P1", "P2", "P3", "P4"})
-
-
 def test_without_the_whole_week_model_strict_mode_fits_the_last_patients_until_near_the_limit(monkeypatch):
     """Large clinics (no whole-week model): the fit places the template's left-out patients until
     FIT_UNTIL of the limit, and in strict mode, where a timetable without everyone is no answer at
