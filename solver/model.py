@@ -504,11 +504,18 @@ class _Bounder:
 
 
 def _fitted(scenario: Scenario, greedy: GreedyResult | None, deadline: float, cancel, seed: int) -> GreedyResult | None:
-    """The template with the patients it left out fitted in by neighbourhood rounds (solver/fit.py)."""
+    """The template with the patients it left out fitted in by neighbourhood rounds (solver/fit.py).
+
+    Everyone the fit leaves out is listed, with the template's reason, or ``_MOVED_OUT`` for a
+    patient a round moved out to place two others (the waitlist then names them too)."""
     if greedy is None or not greedy.unplaced:
         return greedy
     timetable, left = fit(scenario, greedy.timetable, greedy.unplaced_ids, deadline, cancel, seed)
-    return GreedyResult(timetable, tuple((pid, why) for pid, why in greedy.unplaced if pid in left))
+    why = dict(greedy.unplaced)
+    return GreedyResult(timetable, tuple((pid, why.get(pid, _MOVED_OUT)) for pid in sorted(left)))
+
+
+_MOVED_OUT = "gave up their place so that more patients could be scheduled, and could not be fitted in again within the time limit"
 
 
 def _template_only(scenario: Scenario, params: SolveParams, start: float, bounder: _Bounder, cancel=None,

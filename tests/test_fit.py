@@ -293,3 +293,51 @@ def test_without_the_whole_week_model_strict_mode_fits_the_last_patients_until_n
     lenient = solve(scenario, SolveParams(time_limit=20, seed=0, best_effort=True))
     assert [w.patient_id for w in lenient.waitlist] == ["P1"]
     assert validate(scenario_without(scenario, {"P1"}), lenient.timetable) == []
+
+
+def _one_hour_for_two():
+    """Mon 09:00-10:00 only, one member of staff, S1 (DBT and therapy). A needs an individual session
+    with S1; L1 and L2 need a DBT group (at least two). The template gives S1's only hour to A and
+    leaves L1 and L2 out: placing both means moving A out, which a fit round may do (it keeps a
+    round that places more of its freed patients)."""
+    from solver_fixtures import individual, program
+
+    prog = program("Mon", "09:00", "10:00")
+    scenario = micro(
+        [patient("A", "IND=1", "Mon 09:00-10:00", primary="S1"),
+         patient("L1", "DBT=1", "Mon 09:00-10:00"), patient("L2", "DBT=1", "Mon 09:00-10:00")],
+        [group("DBT", min_size=2, skill="dbt"), individual()],
+        [staff("S1", "dbt therapy", "Mon 09:00-10:00")],
+        [room("R1"), room("O1", kind=RoomKind.OFFICE, capacity=1)],
+        prog,
+    )
+    held = Timetable((sess("Mon", "09:00", "10:00", "IND", "S1", "O1", "A"),)).numbered()
+    assert validate(scenario_without(scenario, {"L1", "L2"}), held) == []
+    return scenario, held
+
+
+def test_every_patient_the_fit_leaves_out_is_listed_even_one_it_moved_out(monkeypatch):
+    """Before session 13 the template's left-out list was filtered by the fit's: A, moved out by a
+    round to place L1 and L2, was on neither, and a strict solve without the whole-week model
+    returned the timetable without A as complete."""
+    import solver.model as solver_model
+    from solver import SolveParams, SolveStatus, solve
+    from solver.greedy import GreedyResult
+
+    scenario, held = _one_hour_for_two()
+    template = GreedyResult(held, (("L1", "no DBT group"), ("L2", "no DBT group")))
+    # (A stays out whatever the fit tries, so it runs to its deadline.)
+    fitted = solver_model._fitted(scenario, template, time.monotonic() + 3, None, 0)
+    assert fitted.unplaced == (("A", solver_model._MOVED_OUT),)  # L1 and L2 are in, A is out
+    assert validate(scenario_without(scenario, {"A"}), fitted.timetable) == []
+    assert {pid for s in fitted.timetable.sessions for pid in s.patient_ids} == {"L1", "L2"}
+
+    # The whole solve without the whole-week model: strict mode has no complete timetable to give
+    # (only one of the two weeks can be kept); best-effort mode lists the patient out, with the reason.
+    monkeypatch.setattr(solver_model, "MODEL_SIZE_PER_SECOND", 0)
+    monkeypatch.setattr(solver_model, "_greedy", lambda *args, **kwargs: template)
+    strict = solve(scenario, SolveParams(time_limit=4, seed=0))
+    assert strict.status == SolveStatus.UNKNOWN and strict.timetable is None, strict.message
+    lenient = solve(scenario, SolveParams(time_limit=4, seed=0, best_effort=True))
+    assert [(w.patient_id, w.reason) for w in lenient.waitlist] == [("A", solver_model._MOVED_OUT)]
+    assert validate(scenario_without(scenario, {"A"}), lenient.timetable) == []
