@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 from scheduler.generate import generate_clinic
 from scheduler.model import RoomKind, Timetable
@@ -341,3 +342,20 @@ def test_every_patient_the_fit_leaves_out_is_listed_even_one_it_moved_out(monkey
     lenient = solve(scenario, SolveParams(time_limit=4, seed=0, best_effort=True))
     assert [(w.patient_id, w.reason) for w in lenient.waitlist] == [("A", solver_model._MOVED_OUT)]
     assert validate(scenario_without(scenario, {"A"}), lenient.timetable) == []
+
+
+def test_a_result_whose_timetable_breaks_a_rule_is_not_returned():
+    """The solve's last step (solver.model._checked) validates its timetable independently of the
+    model: the week without A, claimed complete (as session 13's defect did), becomes `invalid`
+    with the rule it breaks and no timetable; a waitlist naming A makes it acceptable."""
+    from solver import SolveResult, SolveStatus, WaitlistEntry
+    from solver.model import _checked
+
+    scenario, _held = _one_hour_for_two()
+    without_a = Timetable((sess("Mon", "09:00", "10:00", "DBT", "S1", "R1", "L1 L2"),)).numbered()
+    claimed = SolveResult(SolveStatus.OPTIMAL, timetable=without_a, objective=1.0, bound=1.0, seconds=1.0)
+    checked = _checked(scenario, claimed)
+    assert checked.status == SolveStatus.INVALID and checked.timetable is None
+    assert "H6" in checked.message and any("A" in e for e in checked.explanations)
+    waitlisted = replace(claimed, status=SolveStatus.FEASIBLE, waitlist=(WaitlistEntry("A", "no time with S1"),))
+    assert _checked(scenario, waitlisted) is waitlisted
