@@ -101,7 +101,8 @@ def greedy_timetable(scenario: Scenario, *, orders: int | None = None, deadline:
     Then, while patients are left out, the week is filled again with the left-out patients
     booked first in their track ("squeaky wheel": a coordinator who ran out of prescriber time
     for one patient books that patient first next time), accumulating, up to ``SQUEAKY_ROUNDS``
-    times or until ``deadline`` (``time.monotonic()``) or ``cancel`` (an Event). The orders above
+    times, while a fill leaves out someone not yet booked first (else the next fill would be
+    the same), or until ``deadline`` (``time.monotonic()``) or ``cancel`` (an Event). The orders above
     always all run, so the first fill never depends on the machine's speed. ``early`` =
     (time, few): after that time the re-fills also stop once at most ``few`` patients are left out.
     """
@@ -136,7 +137,10 @@ def greedy_timetable(scenario: Scenario, *, orders: int | None = None, deadline:
         for _ in range(SQUEAKY_ROUNDS):
             if not result.unplaced or not best[1].unplaced or out_of_time():
                 break
+            booked = len(first)
             first.extend(pid for pid in result.unplaced_ids if pid not in first)
+            if len(first) == booked:
+                break  # nobody new to book first: the fill is deterministic, so it would be this one again
             result = _Greedy(scenario, variant, first=first).run()
             consider(result)
     return best[1]
