@@ -210,13 +210,17 @@ def solve(
     within a second even while an uninterruptible step (the greedy template, presolve)
     is running: the best timetable found so far is returned, or none yet.
     """
+    return _checked(scenario, _solve_answered(scenario, params, on_progress, cancel))
+
+
+def _solve_answered(scenario: Scenario, params: SolveParams, on_progress, cancel) -> SolveResult:
+    """``_solve``, on a helper thread when there is a ``cancel`` event, so that a cancel is answered within a second."""
     if cancel is None:
-        return _checked(scenario, _solve(scenario, params, on_progress, None))
+        return _solve(scenario, params, on_progress, None)
     box: list[SolveResult] = []
     kept = _Kept()
     worker = threading.Thread(
-        target=lambda: box.append(_checked(scenario, _solve(scenario, params, on_progress, cancel, kept))), daemon=True,
-        name="solve",
+        target=lambda: box.append(_solve(scenario, params, on_progress, cancel, kept)), daemon=True, name="solve"
     )
     began = time.monotonic()
     worker.start()
@@ -229,8 +233,8 @@ def solve(
     if kept.timetable is not None:
         # Cancelled inside a step that cannot be interrupted (building the whole-week model):
         # the best complete timetable already reported is the result.
-        return _checked(scenario, _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
-                                                   "Cancelled; the best timetable found so far is kept.", bound=kept.bound))
+        return _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
+                                "Cancelled; the best timetable found so far is kept.", bound=kept.bound)
     return SolveResult(
         SolveStatus.CANCELLED,
         seconds=time.monotonic() - began,
