@@ -36,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a timetable against every hard rule")
     validate.add_argument("scenario")
     validate.add_argument("timetable", help="a sessions.csv")
+    validate.add_argument("--waitlist", help="a best-effort solve's waitlist.csv: its patients are not held to the "
+                                             "rules (the soft goals still count every patient, as summary.json does)")
 
     explain = sub.add_parser("explain", help="explain why a scenario has no timetable")
     explain.add_argument("scenario")
@@ -101,7 +103,8 @@ def _read(path: str):
 def cmd_solve(args) -> int:
     from scheduler.io.errors import ScenarioError
     from scheduler.io.reader import read_timetable
-    from scheduler.io.writer import write_timetable
+    from scheduler.io.writer import write_outcome, write_timetable
+    from scheduler.model import SOFT_GOALS
     from solver import SolveParams, solve
     from solver.explain import explain
 
@@ -135,6 +138,12 @@ def cmd_solve(args) -> int:
                 print(f"  - {line}")
         elif result.message:
             print(result.message)
+        summary = result.summary()
+        summary["explanations"] = explanations
+        weights = scenario.program.weights
+        summary["terms"] = summary["terms"] or [
+            {"code": code, "name": name, "weight": weights.of(name), "value": None} for code, name in SOFT_GOALS]
+        write_outcome(args.out, scenario, summary, deidentify=args.deidentify)
         return 2
     write_timetable(
         args.out,
@@ -153,6 +162,7 @@ def cmd_validate(args) -> int:
     from scheduler.io.errors import ScenarioError
     from scheduler.io.reader import read_timetable
     from scheduler.validate import objective, soft_terms, validate
+    from solver.greedy import scenario_without
 
     scenario = _read(args.scenario)
     if scenario is None:
@@ -163,12 +173,43 @@ def cmd_validate(args) -> int:
         for err in exc.errors:
             print(f"  error: {err}", file=sys.stderr)
         return 1
-    violations = validate(scenario, timetable)
+    waitlisted = set()
+    if args.waitlist:
+        waitlisted = _waitlist(args.waitlist, scenario)
+        if waitlisted is None:
+            return 1
+    violations = validate(scenario_without(scenario, waitlisted), timetable)
     for v in violations:
         print(v.message)
     terms = soft_terms(scenario, timetable)
     print(f"{len(violations)} violation(s); objective {objective(scenario, timetable):.2f} (" + ", ".join(f"{k} {v:g}" for k, v in terms.items()) + ")")
     return 1 if violations else 0
+
+
+def _waitlist(path: str, scenario) -> set[str] | None:
+    """The patient ids of a waitlist.csv; None (errors printed) when it cannot be read."""
+    import csv
+
+    name = Path(path).name
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            columns = reader.fieldnames or ()
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        print(f"  error: {name}: cannot be read: {exc}", file=sys.stderr)
+        return None
+    if "patient_id" not in columns:
+        print(f"  error: {name}: no 'patient_id' column", file=sys.stderr)
+        return None
+    out, ok = set(), True
+    for number, row in enumerate(rows, start=2):
+        pid = (row.get("patient_id") or "").strip()
+        if pid not in scenario.patient_by_id:
+            print(f"  error: {name} row {number}, column patient_id: unknown patient {pid!r}", file=sys.stderr)
+            ok = False
+        out.add(pid)
+    return out if ok else None
 
 
 def cmd_explain(args) -> int:

@@ -260,12 +260,26 @@ class Timetable:
     sessions: tuple[Session, ...] = ()
 
     def numbered(self) -> Timetable:
-        """Sorted by day and time, with session ids S001, S002, ... where missing."""
+        """Sorted by day and time, every session with its own id: a pinned session keeps last week's
+        id (the first of any it shares); the others are numbered S001, S002, ... in that order,
+        skipping the ids pinned sessions hold. (Until session 14 an id was kept wherever present, so
+        a timetable merged from renumbered parts, or holding a pinned S020, could list S001 twice.)"""
         ordered = sorted(self.sessions, key=lambda s: (s.day, s.start, s.activity_id, s.staff_ids, s.room_id or ""))
         width = max(3, len(str(len(ordered))))
-        out = []
-        for n, s in enumerate(ordered, start=1):
-            out.append(s if s.session_id else replace(s, session_id=f"S{n:0{width}d}"))
+        kept: set[str] = set()
+        for s in ordered:
+            if s.pinned and s.session_id:
+                kept.add(s.session_id)
+        out, n, held = [], 0, set()
+        for s in ordered:
+            if s.pinned and s.session_id and s.session_id not in held:
+                held.add(s.session_id)
+                out.append(s)
+                continue
+            n += 1
+            while f"S{n:0{width}d}" in kept:
+                n += 1
+            out.append(replace(s, session_id=f"S{n:0{width}d}"))
         return Timetable(tuple(out))
 
     def of_patient(self, patient_id: str) -> tuple[Session, ...]:

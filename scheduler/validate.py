@@ -219,9 +219,16 @@ def patient_compliance(scenario: Scenario, timetable: Timetable) -> list[Patient
 def _check_structure(scenario: Scenario, sessions: tuple[Session, ...]) -> Iterator[Violation]:
     """H0: known ids, at least one patient, exact duration, on the grid, on a program day inside opening hours."""
     program = scenario.program
+    first_with: dict[str, Session] = {}
     for s in sessions:
         what = _session_with_ids(s)
         ids = _session_ids(s)
+        if s.session_id:
+            if s.session_id in first_with:
+                other = first_with[s.session_id]
+                yield _v("H0", ids, s, f"H0: {what} has the id of another session, {_session(other)}; "
+                                       "each session has its own id.")
+            first_with.setdefault(s.session_id, s)
         activity = scenario.activity_by_id.get(s.activity_id)
         if activity is None:
             yield _v("H0", ids, s, f"H0: {what} names unknown activity {s.activity_id!r}.")

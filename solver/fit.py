@@ -39,7 +39,7 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Availability, Scenario, Timetable, Window
+from scheduler.model import Availability, Scenario, Session, Timetable, Window
 from scheduler.timegrid import open_windows
 from scheduler.validate import objective, validate
 from solver.builder import PROCESS_SKILL, IopModel
@@ -65,22 +65,21 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
     """Rounds until everyone is in or ``deadline`` (time.monotonic()) passes: (timetable, still left out)."""
     rng = random.Random(seed)
     left = set(left_out)
-    pinned = _in_pinned_sessions(scenario)
     size, rounds, failed, round_seconds = 8, 0, 0, ROUND_SECONDS
     cleared_at = None
     # First tries per left-out patient against the timetable in hand: alone, then up to
     # PEER_TRIES with their peers.
     tries: dict[str, int] = {}
-    while left - pinned and time.monotonic() < deadline - 0.3 and not (cancel is not None and cancel.is_set()):
+    while left and time.monotonic() < deadline - 0.3 and not (cancel is not None and cancel.is_set()):
         if rounds == 0 or (failed and failed % CLEAR_EVERY == 0 and failed != cleared_at):
             # (Again after every few rounds without progress: the fit moves other patients.)
-            waiting = [scenario.patient_by_id[pid] for pid in sorted(left - pinned)]
+            waiting = [scenario.patient_by_id[pid] for pid in sorted(left)]
             seconds = min(CLEAR_SECONDS, max(0.0, deadline - time.monotonic() - 0.3))
             timetable = clear_the_way(_only(scenario, left), timetable, waiting, seconds, cancel)
             cleared_at = failed
             tries.clear()
         rounds += 1
-        candidates = sorted(left - pinned)
+        candidates = sorted(left)
         untried = [pid for pid in candidates if tries.get(pid, 0) <= PEER_TRIES]
         first_tries = bool(untried)
         seconds = round_seconds
@@ -103,11 +102,12 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
             # short rounds, retried with other peers, beat one long one.
             company = _in_the_way(scenario, timetable, target) or _peers(scenario, target, PEERS,
                                                                           rng if fewest > 1 else None)
-            free = ({target} | company) - pinned
+            free = {target} | company
             seconds = PEER_SECONDS
         else:
             target = candidates[rng.randrange(len(candidates))]
-            free = _neighbourhood(scenario, timetable, target, left, size, rng) - pinned
+            free = _neighbourhood(scenario, timetable, target, left, size, rng)
+        free = _with_pins(scenario, free)
         seconds = min(seconds, deadline - time.monotonic())
         try:
             outcome = _round(scenario, timetable, free, seconds, cancel, seed + rounds)
@@ -191,11 +191,27 @@ def _peers(scenario: Scenario, target: str, most: int, rng: random.Random | None
     return set(rng.sample(best[1][:2 * most], min(most, len(best[1]))))
 
 
-def _in_pinned_sessions(scenario: Scenario) -> set[str]:
-    """Patients of last week's pinned sessions: the rounds never free them (their sessions stay as they are)."""
+def _pins_of(scenario: Scenario, patients: set[str]) -> list[Session]:
+    """Last week's pinned sessions that hold any of these patients."""
     if scenario.previous is None:
-        return set()
-    return {pid for s in scenario.previous.sessions if s.pinned for pid in s.patient_ids}
+        return []
+    return [s for s in scenario.previous.sessions if s.pinned and patients.intersection(s.patient_ids)]
+
+
+def _with_pins(scenario: Scenario, free: set[str]) -> set[str]:
+    """``free`` and every patient who shares a pinned session with them (and so on): a pinned
+    session is kept exactly, so its patients are placed together or left out together."""
+    free = set(free)
+    while True:
+        more = {pid for s in _pins_of(scenario, free) for pid in s.patient_ids} - free
+        if not more:
+            return free
+        free |= more
+
+
+def _pin_key(s: Session) -> tuple:
+    return (s.day, s.start, s.end, s.activity_id, tuple(sorted(s.staff_ids)), s.room_id or "",
+            tuple(sorted(s.patient_ids)))
 
 
 def _only(scenario: Scenario, left_out: set[str]) -> Scenario:
@@ -284,7 +300,16 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     """
     cohort_of = {p.id: p.cohort.value for p in scenario.patients}
     open_sessions, dissolved, joined_before = [], [], {}
+    # A freed patient's pinned sessions are kept exactly, as pins of the round's model: the
+    # patient's other sessions move around them (``free`` holds every patient of such a session:
+    # _with_pins). Until session 14 patients of pinned sessions were never freed, so those the
+    # template left out stayed out (40 patients with 6 pins, a 20-s solve: 8 of the 9 left out
+    # were such patients, and the fit ended after 2 rounds).
+    pins = _pins_of(scenario, free)
+    pinned_keys = {_pin_key(s) for s in pins}
     for s in timetable.sessions:
+        if s.pinned and _pin_key(s) in pinned_keys:
+            continue
         rest = tuple(pid for pid in s.patient_ids if pid not in free)
         if not rest and s.patient_ids:
             dissolved.append(s)
@@ -296,6 +321,8 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     previous = None
     if stability and scenario.previous is not None:
         previous = replace(scenario.previous, sessions=tuple(s for s in scenario.previous.sessions if not s.pinned))
+    if pins:
+        previous = Timetable((() if previous is None else previous.sessions) + tuple(pins))
     prog = scenario.program
     if leads:
         open_sessions = _with_leads(scenario, open_sessions)
@@ -314,10 +341,17 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
                   rooms=tuple(replace(r, availability=_outside(r.availability, busy_room[r.id], prog))
                               if r.id in busy_room else r for r in scenario.rooms))
     space = build_space(sub)
+    # The pins were checked against the whole scenario before the solve; here they name patients
+    # outside the round (kept as they are), which pin_problems would report as unknown.
+    space.pin_problems = []
     space.open_sessions = open_sessions
     space.outside_therapists = frozenset(p.primary_therapist for p in scenario.patients
                                          if p.id not in free and p.primary_therapist)
     model = IopModel(space, best_effort=True, day_patterns=False).build()
+    for pin in pins:  # a pinned session's patients are in together or out together
+        lits = [model.inc[pid] for pid in pin.patient_ids if not isinstance(model.inc.get(pid, 1), int)]
+        for a, b in zip(lits, lits[1:]):
+            model.m.add(a == b)
     partial = hints_from(model, Timetable(tuple(dissolved)))
     placed_before = {pid for s in timetable.sessions for pid in s.patient_ids if pid in free}
     for pid, lit in model.inc.items():
@@ -457,8 +491,7 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     ``on_better(timetable, objective)`` hears of each such round.
     """
     rng = random.Random(seed)
-    pinned = _in_pinned_sessions(scenario)
-    movable = [p.id for p in scenario.patients if p.id not in pinned]
+    movable = [p.id for p in scenario.patients]
     if len(movable) < 2:
         return timetable
     cost = objective(scenario, timetable)
@@ -468,12 +501,13 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         rounds += 1
         if rounds % 2:
-            free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST)) - pinned
+            free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST))
         else:
             target = _target(movable, _day_excess(scenario, timetable, cheapest), rng)
-            free = _company(scenario, timetable, target, size, rng) - pinned
+            free = _company(scenario, timetable, target, size, rng)
         if not free:
             continue
+        free = _with_pins(scenario, free)
         seconds = min(IMPROVE_SECONDS, deadline - time.monotonic())
         try:
             merged, proven = _improve_round(scenario, timetable, free, seconds, cancel, seed + rounds)

@@ -18,6 +18,7 @@ import pytest
 
 from scheduler.io.reader import read_scenario, read_timetable
 from scheduler.io.writer import write_scenario
+from scheduler.model import SOFT_GOAL_NAMES
 from scheduler.validate import objective, validate
 from solver.greedy import scenario_without
 
@@ -191,14 +192,23 @@ def test_solve_infeasible_exits_2_and_names_the_patient(case, tmp_path):
     scenario = builder()
     folder = tmp_path / "scn"
     write_scenario(scenario, folder)
-    done = run_cli("solve", folder, "--out", tmp_path / "out", "--time-limit", limit)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "sessions.csv").write_text("an earlier solve's timetable\n")
+    done = run_cli("solve", folder, "--out", out, "--time-limit", limit)
     assert done.returncode == 2, done.stdout + done.stderr
     assert done.stdout.startswith("status=infeasible"), done.stdout
     assert "Why no timetable exists:" in done.stdout
     explanation = done.stdout.split("Why no timetable exists:", 1)[1]
     p = scenario.patients[0]
     assert p.id in explanation or p.name in explanation, done.stdout
-    assert not (tmp_path / "out" / "sessions.csv").exists()
+    # The result states its status and terms (SPEC section 5) in summary.json; no timetable file
+    # is left for it, not even an earlier solve's (until session 14 nothing was written).
+    assert not (out / "sessions.csv").exists()
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["status"] == "infeasible" and summary["objective"] is None
+    assert [t["name"] for t in summary["terms"]] == list(SOFT_GOAL_NAMES)
+    assert any(p.id in line or p.name in line for line in summary["explanations"])
 
 
 def _bad_number(folder: Path):
@@ -304,6 +314,12 @@ def test_best_effort_writes_the_waitlist(tmp_path):
     timetable = read_timetable(out / "sessions.csv", scenario)
     assert validate(scenario_without(scenario, [left_out]), timetable) == []
     assert left_out not in {pid for s in timetable.sessions for pid in s.patient_ids}
+    # `validate --waitlist` holds the others to the rules and scores as summary.json does.
+    checked = run_cli("validate", folder, out / "sessions.csv", "--waitlist", out / "waitlist.csv")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert f"0 violation(s); objective {summary['objective']:.2f}" in checked.stdout
+    assert run_cli("validate", folder, out / "sessions.csv").returncode == 1  # the waitlisted patient's rules
 
 
 def test_deidentified_solve_exports_carry_no_patient_name(clinic, solved, tmp_path):

@@ -10,7 +10,7 @@ from scheduler.model import RoomKind, Timetable
 from scheduler.validate import objective, validate
 from solver.fit import fit, improve
 from solver.greedy import _Greedy, greedy_timetable, scenario_without
-from solver_fixtures import group, micro, patient, room, sess, staff
+from solver_fixtures import group, individual, micro, patient, program, room, sess, staff
 
 
 def test_the_fit_places_left_out_patients_and_keeps_every_rule():
@@ -359,3 +359,46 @@ def test_a_result_whose_timetable_breaks_a_rule_is_not_returned():
     assert "H6" in checked.message and any("A" in e for e in checked.explanations)
     waitlisted = replace(claimed, status=SolveStatus.FEASIBLE, waitlist=(WaitlistEntry("A", "no time with S1"),))
     assert _checked(scenario, waitlisted) is waitlisted
+
+
+def _pinned_patients_left_out():
+    """Mon 09:00-12:00, gap 0. P1 and P2 sit in last week's pinned PROC at 09:00 (S1, R1); P1 also
+    needs an hour of individual therapy with S1. The template left both out (a pinned session goes
+    with all its patients): the week in hand is empty. The one way in: the pin, and IND at 10:00."""
+    pin = sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2", pinned=True)
+    return micro(
+        [patient("P1", "PROC=1; IND=1", primary="S1", max_hours=2), patient("P2", "PROC=1")],
+        [group("PROC"), individual()], [staff("S1", "process therapy")],
+        [room("R1"), room("O1", RoomKind.OFFICE, capacity=1)], previous=Timetable((pin,)),
+    )
+
+
+def test_the_fit_places_left_out_patients_of_a_pinned_session_and_keeps_the_pin():
+    scenario = _pinned_patients_left_out()
+    # Until session 14 patients of pinned sessions were never freed: the fit ended at once, both out.
+    fitted, left = fit(scenario, Timetable(), {"P1", "P2"}, time.monotonic() + 30, seed=0)
+    assert left == set()
+    assert validate(scenario, fitted) == []  # H9 included: the pinned session is kept exactly
+    (ind,) = [s for s in fitted.sessions if s.activity_id == "IND"]
+    assert (ind.patient_ids, ind.start) == (("P1",), 10 * 60)
+
+
+def test_improvement_may_move_the_other_sessions_of_a_patient_in_a_pinned_session():
+    """Mon and Tue 09:00-12:00. P1 (prefers Mon) and P2 sit in last week's pinned PROC, Mon 09:00;
+    the week in hand has P1's individual session on Tue: a second day, not preferred (S1 3, S6 1,
+    S5 1: 5). On Mon at 10:00 it costs only the group (1). Until session 14 P1 was never freed."""
+    pin = sess("Mon", "09:00", "10:00", "PROC", "S1", "R1", "P1 P2", pinned=True)
+    scenario = micro(
+        [patient("P1", "PROC=1; IND=1", "Mon 09:00-12:00; Tue 09:00-12:00", primary="S1", preferred="Mon"),
+         patient("P2", "PROC=1")],
+        [group("PROC"), individual()], [staff("S1", "process therapy")],
+        [room("R1"), room("O1", RoomKind.OFFICE, capacity=1)], prog=program("Mon Tue", max_days=2),
+        previous=Timetable((pin,)),
+    )
+    week = Timetable((pin, sess("Tue", "09:00", "10:00", "IND", "S1", "O1", "P1"))).numbered()
+    assert validate(scenario, week) == [] and objective(scenario, week) == 5.0
+    improved = improve(scenario, week, time.monotonic() + 10, seed=0)
+    assert validate(scenario, improved) == []
+    assert objective(scenario, improved) == 1.0
+    (ind,) = [s for s in improved.sessions if s.activity_id == "IND"]
+    assert (ind.day, ind.start) == (0, 10 * 60)

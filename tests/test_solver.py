@@ -607,6 +607,25 @@ def test_best_effort_with_span_hours_waitlists_who_does_not_fit(builder):
     assert validate(rest, result.timetable) == []
 
 
+def test_best_effort_scores_the_whole_clinic_as_an_outside_check_of_its_files_does():
+    """Mon 09:00-12:00. P1 needs an hour with T1, who works 09:00-10:00 while P1 comes 10:00-12:00:
+    P1 is waitlisted. P2's hour with T2 is the only session. Over the clinic's therapists T1 (0 h)
+    and T2 (1 h), S4 is 1; until session 14 a best-effort result was scored without P1, so T1
+    did not count (S4 0), and summary.json disagreed with ``main.py validate`` on the same files."""
+    scenario = fx.micro(
+        [fx.patient("P1", "IND=1", "Mon 10:00-12:00", primary="T1"),
+         fx.patient("P2", "IND=1", primary="T2")],
+        [fx.individual()],
+        [fx.staff("T1", "therapy", "Mon 09:00-10:00"), fx.staff("T2", "therapy")],
+        [fx.room("O1", RoomKind.OFFICE, capacity=1)],
+    )
+    result = fx.solve_micro(scenario, best_effort=True)
+    assert [w.patient_id for w in result.waitlist] == ["P1"]
+    assert validate(scenario_without(scenario, ["P1"]), result.timetable) == []
+    assert_consistent(scenario, result)
+    assert {t.code: t.value for t in result.terms}["S4"] == 1.0
+
+
 def test_best_effort_on_a_feasible_clinic_waitlists_nobody():
     scenario, expected, _ = fx.small_groups_run_twice()
     result = fx.solve_micro(scenario, best_effort=True)

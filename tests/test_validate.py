@@ -4,6 +4,7 @@ and just outside (exactly that rule, naming the right person), then the soft goa
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -84,6 +85,24 @@ def test_h0_messages_name_the_problem(scn, week):
     (v,) = validate(scn, fx.edit(week, "Mon", "12:00", "MED", end="12:30"))
     assert "MED on Mon 12:00-12:30" in v.message and "30 min" in v.message and "15 min" in v.message
     assert (v.day, v.start) == (0, 12 * 60)
+
+
+def test_h0_two_sessions_sharing_an_id(scn, week):
+    first, second, *rest = week.numbered().sessions
+    twin = Timetable((first, replace(second, session_id=first.session_id), *rest))
+    (v,) = validate(scn, twin)
+    assert v.rule == "H0" and first.session_id in v.message and "each session has its own id" in v.message
+
+
+def test_numbering_gives_every_session_its_own_id_and_keeps_pinned_ones():
+    """Session 14: sessions merged from renumbered parts kept their ids (two S001s), and a new
+    S002 sat beside last week's pinned S002 (an outside check of sessions.csv found both)."""
+    a = Session(0, 540, 600, "PROC", ("S1",), "R1", ("P1",), session_id="S001")
+    b = Session(0, 600, 660, "PROC", ("S1",), "R1", ("P2",), session_id="S001")
+    pinned = Session(1, 540, 600, "PROC", ("S1",), "R1", ("P3",), pinned=True, session_id="S002")
+    fresh = Session(2, 540, 600, "PROC", ("S1",), "R1", ("P4",))
+    ids = [s.session_id for s in Timetable((fresh, pinned, b, a)).numbered().sessions]
+    assert ids == ["S001", "S003", "S002", "S004"]
 
 
 # ---------------------------------------------------------------- H1 days

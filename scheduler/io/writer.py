@@ -342,6 +342,21 @@ def write_timetable(
     return paths
 
 
+TIMETABLE_FILES = ("sessions.csv", "patient_schedule.csv", "staff_schedule.csv", "room_schedule.csv", "waitlist.csv")
+
+
+def write_outcome(out_dir: str | Path, scenario: Scenario, summary: dict[str, Any], *,
+                  deidentify: bool = False) -> list[Path]:
+    """summary.json alone, for a solve that found no timetable (SPEC: the result always states its
+    status, bound and terms). The timetable files an earlier solve wrote into the folder are
+    removed, so that none is taken for this one's."""
+    folder = Path(out_dir)
+    for name in TIMETABLE_FILES:
+        with contextlib.suppress(FileNotFoundError):
+            (folder / name).unlink()
+    return [atomic_write(folder / "summary.json", _summary_bytes(summary, scenario, deidentify))]
+
+
 # --------------------------------------------------------------------------- public: scenario
 
 
