@@ -477,19 +477,24 @@ class _Greedy:
             expected = sum(chance[p.id] for p in here)
             if len(here) < min(a.min_size for a in open_to_all):
                 continue
-            # The earliest start from which every slot can be booked; else the one booking the most.
+            # The earliest start from which every slot can be booked, and next to which the most of the
+            # individual sessions the track needs could be held (a prescriber's hour at noon: a block at
+            # 08:30 leaves no medication check within the gap); else the one booking the most.
             best = None
             latest = min(w.end for p in here if (w := self._day_window(p, d)) is not None) - slots * length
+            solos = self._solo_needs(here)
             for start in range(t0, max(t0, latest) + 1, self.slot):
                 mark = len(self.board.log)
                 used = self._lay_block(key, cohort, d, start, slots, length, open_to_all, remaining, order)
                 self.board.undo_to(mark)
-                if best is None or len(used) > best[0]:
-                    best = (len(used), start)
-                if len(used) == slots:
+                reach = self._solo_reach(solos, d, start, start + len(used) * length)
+                if best is None or (len(used), reach) > best[:2]:
+                    best = (len(used), reach, start)
+                if len(used) == slots and reach == sum(solos.values()):
                     break
             if not best or not best[0]:
                 continue
+            best = (best[0], best[2])
             used = self._lay_block(key, cohort, d, best[1], slots, length, open_to_all, remaining, order)
             track.starts[d] = best[1]
             for sess in used:
@@ -507,6 +512,29 @@ class _Greedy:
                         remaining[act.id] -= expected_tagged
                         break
         self.board.log.clear()
+
+    def _solo_needs(self, members: list[Patient]) -> Counter:
+        """In-block individual activities the members need (not with their primary therapist: those
+        follow the therapist's day), and how many members need each."""
+        out = Counter()
+        for p in members:
+            for req in p.requirements:
+                act = self.acts.get(req.activity_id)
+                if act is not None and req.min_count and not act.is_group and act.in_block and not act.with_primary:
+                    out[act.id] += 1
+        return out
+
+    def _solo_reach(self, solos: Counter, d: int, start: int, end: int) -> int:
+        """How many of ``solos`` some qualified member of staff is open to hold next to a block [start, end)
+        on day d (within the program's gap before or after it)."""
+        reach = 0
+        for aid, count in solos.items():
+            act = self.acts[aid]
+            lo, hi = start - self.gap - act.duration_min, end + self.gap + act.duration_min
+            if any(min(w.end, hi) - max(w.start, lo) >= act.duration_min
+                   for st in self.sc.staff if act.skill in st.skills for w in self.staff_win[st.id][d]):
+                reach += count
+        return reach
 
     def _lay_block(self, key, cohort, d, start, slots, length, acts, remaining, order) -> list[_Sess]:
         """Consecutive group slots from ``start``, each the most needed activity not yet in the block that

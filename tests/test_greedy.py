@@ -238,3 +238,23 @@ def test_a_re_fill_runs_only_when_someone_new_is_booked_first(monkeypatch):
         assert v1 != v2 or len(f2) > len(f1)
     assert len(result.unplaced) == 2
     assert validate(scenario_without(scenario, result.unplaced_ids), result.timetable) == []
+
+
+def test_the_track_block_is_laid_next_to_the_prescribers_hour():
+    """The tiny clinic with every patient's availability left blank (whenever the program is open,
+    08:00-20:00): the staff start at 08:30, the prescriber works only 12:00-13:00 on Mon, Wed and
+    Fri, and four of the six patients need a medication check next to their block (15-min gap).
+    Until session 14 the template laid the block from the earliest common time, 08:30-11:30, and
+    left all six out (a solve of 20 s then found no timetable); now the block ends at noon."""
+    from scheduler.io import read_scenario
+
+    scenario = read_scenario(Path(__file__).parent / "data" / "tiny").scenario
+    scenario = replace(scenario, patients=tuple(replace(p, availability=parse_availability(""))
+                                                for p in scenario.patients))
+    result = greedy_timetable(scenario)
+    assert len(result.unplaced) <= 1, result.unplaced
+    assert_valid_for_placed(scenario, result)
+    med = [s for s in result.timetable.sessions if s.activity_id == "MED"]
+    placed = {p.id for p in scenario.patients} - set(result.unplaced_ids)
+    assert len(med) == sum(1 for p in scenario.patients if p.id in placed and p.requirement("MED"))
+    assert med and all(12 * 60 <= s.start < 13 * 60 for s in med)
