@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime
+import errno
 import json
 import os
 from dataclasses import dataclass, replace
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from scheduler.io import read_scenario, read_timetable, write_scenario, write_timetable
-from scheduler.io.writer import atomic_write
+from scheduler.io.writer import atomic_write, write_outcome
 from scheduler.model import Mode, Session, Timetable
 
 TINY = Path(__file__).parent / "data" / "tiny"
@@ -256,3 +257,120 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path, monkeypatc
         atomic_write(target, b"new\n")
     assert target.read_bytes() == b"old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["x.csv"]
+
+
+# --------------------------------------------------------------------------- a set of files, all or nothing
+
+
+class _FullDisk:
+    """A file object that takes half the bytes, then fails as a full disk does."""
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self._fh.close()
+
+    def write(self, data):
+        self._fh.write(data[: len(data) // 2])
+        self._fh.flush()
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    def flush(self):
+        self._fh.flush()
+
+    def fileno(self):
+        return self._fh.fileno()
+
+
+def _disk_full_at(monkeypatch, n: int) -> list[str]:
+    """From now on the ``n``-th file opened for writing runs out of space; the names opened so far."""
+    real = os.fdopen
+    opened: list[str] = []
+
+    def fdopen(fd, *args, **kwargs):
+        fh = real(fd, *args, **kwargs)
+        opened.append(os.path.basename(fh.name) if isinstance(fh.name, str) else str(fh.name))
+        return _FullDisk(fh) if len(opened) == n else fh
+
+    monkeypatch.setattr(os, "fdopen", fdopen)
+    return opened
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def _earlier_week(timetable: Timetable) -> Timetable:
+    return Timetable(timetable.sessions[:2])
+
+
+WRITES = {
+    "timetable": (6, lambda folder, scenario, timetable: write_timetable(
+        folder, scenario, timetable, {"status": "optimal"}, waitlist=[("P06", "max days")])),
+    "outcome": (1, lambda folder, scenario, timetable: write_outcome(folder, scenario, {"status": "infeasible"})),
+    "scenario": (6, lambda folder, scenario, timetable: write_scenario(scenario.with_previous(timetable), folder)),
+}
+
+
+@pytest.mark.parametrize("write, n", [(w, n) for w, (files, _) in WRITES.items() for n in range(1, files + 1)])
+def test_a_write_failing_part_way_leaves_every_earlier_file_as_it_was(tmp_path, monkeypatch, scenario, timetable,
+                                                                       write, n):
+    # Fixed finding F2 (session 14): each file was atomic but the set was not; with the disk full at
+    # the third file, sessions.csv was the new week's beside the old week's schedules and summary.
+    folder = tmp_path / "out"
+    earlier = _earlier_week(timetable)
+    write_timetable(folder, scenario, earlier, {"status": "feasible"}, waitlist=[("P04", "no MED slot")])
+    write_scenario(replace(scenario, program=replace(scenario.program, name="Last week")).with_previous(earlier), folder)
+    before = _snapshot(folder)
+    opened = _disk_full_at(monkeypatch, n)
+    with pytest.raises(OSError) as raised:
+        WRITES[write][1](folder, scenario, timetable)
+    assert raised.value.errno == errno.ENOSPC
+    assert len(opened) == n  # the n-th file failed, and no file was opened after it
+    monkeypatch.undo()
+    assert _snapshot(folder) == before  # byte for byte, and no temporary file left
+
+
+def test_a_failed_write_removes_the_folders_it_made(tmp_path, monkeypatch, scenario, timetable):
+    _disk_full_at(monkeypatch, 3)
+    with pytest.raises(OSError):
+        write_timetable(tmp_path / "new" / "week", scenario, timetable)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_writing_into_a_file_raises_and_leaves_it(tmp_path, scenario, timetable):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine\n")
+    with pytest.raises(NotADirectoryError) as raised:
+        write_timetable(target, scenario, timetable)
+    assert raised.value.filename == str(target)
+    assert target.read_text() == "mine\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_a_folder_named_like_an_export_is_found_before_anything_is_replaced(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, _earlier_week(timetable))
+    (tmp_path / "summary.json").unlink()
+    (tmp_path / "summary.json").mkdir()
+    before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
+    with pytest.raises(IsADirectoryError):
+        write_timetable(tmp_path, scenario, timetable)
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before
+
+
+def test_an_earlier_waitlist_is_removed_with_a_new_timetable(tmp_path, scenario, timetable):
+    write_timetable(tmp_path, scenario, timetable, waitlist=[("P06", "max days")])
+    write_timetable(tmp_path, scenario, timetable)
+    assert not (tmp_path / "waitlist.csv").exists()
+
+
+def test_an_earlier_previous_timetable_is_removed_with_a_new_scenario(tmp_path, scenario, timetable):
+    write_scenario(scenario.with_previous(timetable), tmp_path)
+    assert (tmp_path / "previous_sessions.csv").is_file()
+    write_scenario(scenario, tmp_path)
+    assert not (tmp_path / "previous_sessions.csv").exists()
+    assert read_scenario(tmp_path).scenario.previous is None

@@ -3,7 +3,10 @@
 Every file is plain UTF-8 (no byte-order mark), comma-separated with a header row and
 ``\\n`` line endings, written atomically (temporary file in the same folder, flushed,
 fsynced, then renamed over the target) and readable by its owner only (0o600 on POSIX),
-because the files carry patient data. The formats are described in docs/formats.md.
+because the files carry patient data. A set of files (a timetable's exports, a scenario) is
+written all or nothing: every temporary file first, the renames only once all are on disk
+(``write_files``), so a full disk never leaves one new file beside another's old one. The
+formats are described in docs/formats.md.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import errno
 import io
 import json
 import math
@@ -86,11 +90,12 @@ def _fsync_folder(folder: Path) -> None:
             os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a flushed, fsynced temp file renamed over it; mode 0o600."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def _write_temp(target: Path, data: bytes) -> Path:
+    """``data`` in a new temp file beside ``target``: written, flushed, fsynced, mode 0o600.
+
+    The temp file is removed again if any of that fails.
+    """
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -98,13 +103,60 @@ def atomic_write(path: Path, data: bytes) -> Path:
             os.fsync(fh.fileno())
         if os.name == "posix":
             os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    _fsync_folder(path.parent)
-    return path
+    return Path(tmp)
+
+
+def write_files(folder: str | Path, files: dict[str, bytes], *, stale: Iterable[str] = ()) -> list[Path]:
+    """Write a set of files into ``folder``, all or nothing; their paths, in the order given.
+
+    Every file is written to a temp file in the folder first (fsynced); only when all of them are
+    on disk are they renamed over their targets and the ``stale`` names (files an earlier export
+    left that would contradict this one) deleted. If anything fails before that (disk full, a
+    file-size limit, no permission, a target that is a folder), every temp file is removed, a
+    folder this call created is removed again, and the files already in the folder are left
+    exactly as they were. Renames and deletions within one folder need no space; only a crash
+    (or a failure) during those few steps can leave a mix.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder", str(folder))
+    targets = [folder / name for name in files]
+    removals = [folder / name for name in stale if name not in files]
+    created = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first, to undo
+    temps: list[Path] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in (*targets, *removals):
+            if path.is_dir():  # os.replace and unlink would fail half-way through the renames
+                raise IsADirectoryError(errno.EISDIR, "a folder has the name of an export file", str(path))
+        for path, data in zip(targets, files.values()):
+            temps.append(_write_temp(path, data))
+        for path in removals:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        for tmp, path in zip(list(temps), targets):
+            os.replace(tmp, path)
+            temps.remove(tmp)
+    except BaseException:
+        for tmp in temps:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+        for made in created:
+            with contextlib.suppress(OSError):
+                made.rmdir()  # only if still empty
+        raise
+    _fsync_folder(folder)
+    return targets
+
+
+def atomic_write(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a flushed, fsynced temp file renamed over it; mode 0o600."""
+    path = Path(path)
+    return write_files(path.parent, {path.name: data})[0]
 
 
 def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
@@ -114,10 +166,6 @@ def csv_bytes(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     writer.writerow(columns)
     writer.writerows(rows)
     return buffer.getvalue().encode("utf-8")
-
-
-def _write_csv(folder: Path, name: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    return atomic_write(folder / name, csv_bytes(columns, rows))
 
 
 # --------------------------------------------------------------------------- values
@@ -323,23 +371,23 @@ def write_timetable(
     deidentify: bool = False,
     waitlist: Iterable[Any] | None = None,
 ) -> list[Path]:
-    """Write sessions.csv, the patient/staff/room schedules, summary.json (and waitlist.csv)."""
-    folder = Path(out_dir)
+    """Write sessions.csv, the patient/staff/room schedules, summary.json (and waitlist.csv), all or
+    nothing (``write_files``). Without a waitlist, an earlier solve's waitlist.csv is removed, so
+    that it is not taken for this timetable's."""
     sessions = timetable.numbered().sessions
-    paths = [
-        _write_csv(folder, "sessions.csv", SESSION_COLUMNS, (session_row(scenario, s) for s in sessions)),
-        _write_csv(folder, "patient_schedule.csv", PATIENT_SCHEDULE_COLUMNS,
-                   _patient_rows(scenario, sessions, deidentify)),
-        _write_csv(folder, "staff_schedule.csv", STAFF_SCHEDULE_COLUMNS, _staff_rows(scenario, sessions)),
-        _write_csv(folder, "room_schedule.csv", ROOM_SCHEDULE_COLUMNS, _room_rows(scenario, sessions)),
-        atomic_write(folder / "summary.json", _summary_bytes(summary, scenario, deidentify)),
-    ]
+    files = {
+        "sessions.csv": csv_bytes(SESSION_COLUMNS, (session_row(scenario, s) for s in sessions)),
+        "patient_schedule.csv": csv_bytes(PATIENT_SCHEDULE_COLUMNS, _patient_rows(scenario, sessions, deidentify)),
+        "staff_schedule.csv": csv_bytes(STAFF_SCHEDULE_COLUMNS, _staff_rows(scenario, sessions)),
+        "room_schedule.csv": csv_bytes(ROOM_SCHEDULE_COLUMNS, _room_rows(scenario, sessions)),
+        "summary.json": _summary_bytes(summary, scenario, deidentify),
+    }
     if waitlist is not None:
         rows = _waitlist_rows(waitlist)
         if deidentify:
             rows = scrub_names(rows, scenario)
-        paths.append(_write_csv(folder, "waitlist.csv", WAITLIST_COLUMNS, rows))
-    return paths
+        files["waitlist.csv"] = csv_bytes(WAITLIST_COLUMNS, rows)
+    return write_files(out_dir, files, stale=("waitlist.csv",))
 
 
 TIMETABLE_FILES = ("sessions.csv", "patient_schedule.csv", "staff_schedule.csv", "room_schedule.csv", "waitlist.csv")
@@ -349,12 +397,9 @@ def write_outcome(out_dir: str | Path, scenario: Scenario, summary: dict[str, An
                   deidentify: bool = False) -> list[Path]:
     """summary.json alone, for a solve that found no timetable (SPEC: the result always states its
     status, bound and terms). The timetable files an earlier solve wrote into the folder are
-    removed, so that none is taken for this one's."""
-    folder = Path(out_dir)
-    for name in TIMETABLE_FILES:
-        with contextlib.suppress(FileNotFoundError):
-            (folder / name).unlink()
-    return [atomic_write(folder / "summary.json", _summary_bytes(summary, scenario, deidentify))]
+    removed, so that none is taken for this one's; if summary.json cannot be written, they stay."""
+    return write_files(out_dir, {"summary.json": _summary_bytes(summary, scenario, deidentify)},
+                       stale=TIMETABLE_FILES)
 
 
 # --------------------------------------------------------------------------- public: scenario
@@ -439,12 +484,11 @@ def scenario_tables(scenario: Scenario) -> dict[str, Rows]:
 
 
 def write_scenario(scenario: Scenario, out_dir: str | Path) -> list[Path]:
-    """Write the scenario as a folder of CSV files that read_scenario reads back equal."""
-    folder = Path(out_dir)
-    return [
-        _write_csv(folder, f"{name}.csv", SCENARIO_COLUMNS[name], rows)
-        for name, rows in scenario_tables(scenario).items()
-    ]
+    """Write the scenario as a folder of CSV files that read_scenario reads back equal, all or
+    nothing (``write_files``). Without a previous timetable, an earlier export's
+    previous_sessions.csv is removed: it would be read back as this scenario's."""
+    files = {f"{name}.csv": csv_bytes(SCENARIO_COLUMNS[name], rows) for name, rows in scenario_tables(scenario).items()}
+    return write_files(out_dir, files, stale=("previous_sessions.csv",))
 
 
 def _excel_cell(column: str, text: str) -> str | int | float:
