@@ -25,7 +25,7 @@ from scheduler.model import (
     Timetable,
     Weights,
 )
-from scheduler.store import NotFound, Store, StoreError, TimetableInfo, default_url
+from scheduler.store import DatabaseMissing, NotFound, Store, StoreError, TimetableInfo, default_url
 from scheduler.store import engine as store_engine
 from scheduler.store.rows import PatientRow, ProgramRow, SessionRow, StaffRow
 from scheduler.timegrid import parse_availability
@@ -246,3 +246,25 @@ def test_unusable_addresses_give_clear_errors(tmp_path):
         Store.open("not a url")
     with pytest.raises(StoreError, match="does not exist"):
         Store.open(f"sqlite:///{tmp_path / 'missing' / 'clinic.db'}")
+
+
+def test_opening_to_read_creates_no_database(tmp_path):
+    # Fixed audit finding F12 (session 14): `export --db missing.db` failed but left a new, empty
+    # clinic database behind. create=False (the commands that only read) refuses and creates nothing.
+    missing = tmp_path / "missing.db"
+    with pytest.raises(DatabaseMissing, match="no clinic database at .*missing.db; nothing was created"):
+        Store.open(f"sqlite:///{missing}", create=False)
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(DatabaseMissing, match="empty.db is empty"):
+        Store.open(f"sqlite:///{empty}", create=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    assert empty.stat().st_size == 0
+
+
+def test_opening_to_read_opens_an_existing_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'clinic.db'}"
+    with Store.open(url) as store:  # creating is still the default (import, the app)
+        store.save_scenario(sample_scenario())
+    with Store.open(url, create=False) as store:
+        assert store.load_scenario() == sample_scenario()

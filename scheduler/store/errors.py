@@ -27,6 +27,14 @@ class DatabaseTooNew(StoreError):
         )
 
 
+class DatabaseMissing(StoreError):
+    """A command that only reads was pointed at a database that does not exist yet; none was created."""
+
+    def __init__(self, where: str, empty_file: bool = False) -> None:
+        what = f"{where} is empty" if empty_file else f"There is no clinic database at {where}"
+        super().__init__(f"{what}; nothing was created. Import a scenario into it first, or check the path.")
+
+
 class DatabaseInUse(StoreError):
     """Another copy of the app held the database for longer than the busy timeout."""
 

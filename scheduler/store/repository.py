@@ -33,7 +33,7 @@ from scheduler.store.convert import (
     staff_row,
 )
 from scheduler.store.engine import PG_LOCK_KEY, WRITE, default_url, make_engine, sqlite_path
-from scheduler.store.errors import DatabaseCorrupt, DatabaseInUse, NotFound, StoreError
+from scheduler.store.errors import DatabaseCorrupt, DatabaseInUse, DatabaseMissing, NotFound, StoreError
 from scheduler.store.rows import (
     ActivityRow,
     PatientRow,
@@ -73,8 +73,12 @@ class Store:
         self._writer = engine.execution_options(**{WRITE: True})
 
     @classmethod
-    def open(cls, url: str | None = None, *, busy_timeout: float = 10.0) -> Store:
-        """Open the database at ``url`` (default: ``default_url()``), creating or migrating it to head."""
+    def open(cls, url: str | None = None, *, busy_timeout: float = 10.0, create: bool = True) -> Store:
+        """Open the database at ``url`` (default: ``default_url()``), creating or migrating it to head.
+
+        ``create=False`` is for commands that only read: a SQLite file that does not exist (or is
+        empty) raises ``DatabaseMissing`` and is not created.
+        """
         try:
             parsed = make_url(url or default_url())
         except exc.ArgumentError as error:
@@ -82,6 +86,8 @@ class Store:
         path = sqlite_path(parsed)
         where = str(path) if path else parsed.render_as_string(hide_password=True)
         if path is not None:
+            if not create and not sqlitefile.exists(path):
+                raise DatabaseMissing(str(path), path.exists())
             _prepare_file(path)
         try:
             engine = make_engine(parsed, busy_timeout)
