@@ -1,33 +1,97 @@
 """Headless commands: solve, validate, explain, import, export, generate.
 
-Exit codes: 0 success (a timetable was written / no violations), 1 bad input or
-violations found, 2 no timetable exists (or none was found in time).
+Exit codes: 0 success (a timetable was written / no violations), 1 bad input (a bad argument
+too), violations found, or outputs that could not be written, 2 no timetable exists (or none
+was found in time).
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 COMMANDS = ("solve", "validate", "explain", "import", "export", "generate")
 
 log = logging.getLogger("cli")
 
 
+MAX_WORKERS = 256
+MAX_SEED = 1_000_000_000  # CP-SAT seeds are 32-bit, and the improvement rounds add their count to it
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, except that a bad argument exits 1 (bad input): exit 2 means "no timetable".
+
+    Subcommand parsers are made by ``add_subparsers`` with the parent's class, so they do the same.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
+def _number(text: str, kind: type, expected: str):
+    """``text`` as an int or float, or the argparse error that names what was expected."""
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A time limit: a number of seconds above 0."""
+    value = _number(text, float, "a number of seconds above 0")
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text!r}")
+    return value
+
+
+def gap(text: str) -> float:
+    """A relative gap: at least 0 and below 1 (0.01 is 1%)."""
+    value = _number(text, float, "a fraction from 0 to below 1, e.g. 0.01 for 1%")
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction from 0 to below 1, e.g. 0.01 for 1%, got {text!r}")
+    return value
+
+
+def _whole(low: int, high: int | None, what: str):
+    """An argparse type: a whole number from ``low`` (to ``high``)."""
+    expected = f"a whole number from {low} to {high}" if high is not None else f"a whole number of at least {low}"
+
+    def parse(text: str) -> int:
+        value = _number(text, int, expected + what)
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected {expected}{what}, got {text!r}")
+        return value
+
+    return parse
+
+
+workers = _whole(1, MAX_WORKERS, "")
+seed = _whole(0, MAX_SEED, "")
+patients = _whole(3, None, " (a clinic needs 3 patients to run a group)")
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="iop-scheduler", description="IOP timetabling: optimal weekly timetables.")
+    parser = _Parser(prog="iop-scheduler", description="IOP timetabling: optimal weekly timetables.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
     solve = sub.add_parser("solve", help="solve a scenario and write the timetable exports")
     solve.add_argument("scenario", help="folder of CSV files or an .xlsx workbook")
     solve.add_argument("--out", required=True, help="folder for sessions.csv, summary.json, ...")
-    solve.add_argument("--time-limit", type=float, default=60.0, help="seconds (default 60)")
-    solve.add_argument("--workers", type=int, default=None, help="CP-SAT workers (default: best for 2 cores)")
-    solve.add_argument("--seed", type=int, default=0)
-    solve.add_argument("--gap", type=float, default=0.0, help="stop at this relative gap, e.g. 0.01")
+    solve.add_argument("--time-limit", type=seconds, default=60.0, help="seconds, above 0 (default 60)")
+    solve.add_argument("--workers", type=workers, default=None,
+                       help=f"CP-SAT workers, 1 to {MAX_WORKERS} (default: best for 2 cores)")
+    solve.add_argument("--seed", type=seed, default=0, help=f"0 to {MAX_SEED} (default 0)")
+    solve.add_argument("--gap", type=gap, default=0.0, help="stop at this relative gap, from 0 to below 1, e.g. 0.01")
     solve.add_argument("--previous", help="last week's sessions.csv (pins and stability)")
     solve.add_argument("--best-effort", action="store_true", help="schedule as many patients as possible; write waitlist.csv")
     solve.add_argument("--deidentify", action="store_true", help="exports carry patient ids only, no names")
@@ -41,7 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
     explain = sub.add_parser("explain", help="explain why a scenario has no timetable")
     explain.add_argument("scenario")
-    explain.add_argument("--time-limit", type=float, default=30.0)
+    explain.add_argument("--time-limit", type=seconds, default=30.0, help="seconds, above 0 (default 30)")
 
     imp = sub.add_parser("import", help="import a scenario into the clinic database")
     imp.add_argument("scenario")
@@ -56,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
     exp.add_argument("--deidentify", action="store_true")
 
     gen = sub.add_parser("generate", help="write a generated (feasible by construction) clinic")
-    gen.add_argument("patients", type=int)
+    gen.add_argument("patients", type=patients, help="how many, at least 3")
     gen.add_argument("--seed", type=int, default=0)
     gen.add_argument("--out", required=True)
     return parser
@@ -100,6 +164,30 @@ def _read(path: str):
     return result.scenario
 
 
+def _unwritable(what: str, folder: str, exc: OSError) -> int:
+    """Print why ``what`` could not be written into ``folder`` (one line, no traceback); exit code 1.
+
+    The writers write a folder's files all or nothing, so the files already there are unchanged.
+    """
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    out = Path(folder).absolute()
+    where = Path(exc.filename).absolute() if isinstance(exc.filename, str) else None
+    if where is not None and where != out and not where.name.startswith("."):  # not one of our temp files
+        reason += f": {where.name}" if where.parent == out else f": {where}"
+    log.debug("writing %s failed", what, exc_info=True)
+    print(f"error: could not write {what} to {folder} ({reason}); nothing there was changed.",
+          file=sys.stderr)
+    return 1
+
+
+def _not_a_folder(folder: str) -> bool:
+    """True (and a message printed) when ``folder`` is an existing file: checked before a long solve."""
+    if Path(folder).exists() and not Path(folder).is_dir():
+        print(f"error: --out {folder} is a file, not a folder; nothing was written.", file=sys.stderr)
+        return True
+    return False
+
+
 def cmd_solve(args) -> int:
     from scheduler.io.errors import ScenarioError
     from scheduler.io.reader import read_timetable
@@ -108,6 +196,8 @@ def cmd_solve(args) -> int:
     from solver import SolveParams, solve
     from solver.explain import explain
 
+    if _not_a_folder(args.out):
+        return 1
     scenario = _read(args.scenario)
     if scenario is None:
         return 1
@@ -143,16 +233,22 @@ def cmd_solve(args) -> int:
         weights = scenario.program.weights
         summary["terms"] = summary["terms"] or [
             {"code": code, "name": name, "weight": weights.of(name), "value": None} for code, name in SOFT_GOALS]
-        write_outcome(args.out, scenario, summary, deidentify=args.deidentify)
+        try:
+            write_outcome(args.out, scenario, summary, deidentify=args.deidentify)
+        except OSError as exc:
+            return _unwritable("summary.json", args.out, exc)
         return 2
-    write_timetable(
-        args.out,
-        scenario,
-        result.timetable,
-        result.summary(),
-        deidentify=args.deidentify,
-        waitlist=result.waitlist if args.best_effort else None,
-    )
+    try:
+        write_timetable(
+            args.out,
+            scenario,
+            result.timetable,
+            result.summary(),
+            deidentify=args.deidentify,
+            waitlist=result.waitlist if args.best_effort else None,
+        )
+    except OSError as exc:
+        return _unwritable("the timetable", args.out, exc)
     for entry in result.waitlist:
         print(f"  waitlisted {entry.patient_id}: {entry.reason}")
     return 0
@@ -249,7 +345,7 @@ def cmd_export(args) -> int:
     from scheduler.store import Store, StoreError
 
     try:
-        with Store.open(db_url(args.db)) as store:
+        with Store.open(db_url(args.db), create=False) as store:  # export only reads: no new database
             scenario = store.load_scenario()
             if scenario is None:
                 print("error: the database holds no scenario; import one first.", file=sys.stderr)
@@ -259,7 +355,10 @@ def cmd_export(args) -> int:
                     print(f"{info.name}\t{info.created_at}\t{info.status}\t{info.objective}")
                 return 0
             if args.scenario:
-                write_scenario(scenario, args.out)
+                try:
+                    write_scenario(scenario, args.out)
+                except OSError as exc:
+                    return _unwritable("the scenario", args.out, exc)
                 print(f"Scenario written to {args.out}")
                 return 0
             infos = store.list_timetables()
@@ -271,7 +370,10 @@ def cmd_export(args) -> int:
     except StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    write_timetable(args.out, scenario, timetable, summary, deidentify=args.deidentify)
+    try:
+        write_timetable(args.out, scenario, timetable, summary, deidentify=args.deidentify)
+    except OSError as exc:
+        return _unwritable(f"timetable '{name}'", args.out, exc)
     print(f"Timetable '{name}' written to {args.out}")
     return 0
 
@@ -280,8 +382,15 @@ def cmd_generate(args) -> int:
     from scheduler.generate import generate_clinic
     from scheduler.io.writer import write_scenario
 
-    clinic = generate_clinic(args.patients, args.seed)
-    write_scenario(clinic.scenario, args.out)
+    try:
+        clinic = generate_clinic(args.patients, args.seed)
+    except ValueError as exc:  # the generator's own limits; the parser checks the count already
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    try:
+        write_scenario(clinic.scenario, args.out)
+    except OSError as exc:
+        return _unwritable("the clinic", args.out, exc)
     print(f"Generated a {args.patients}-patient clinic (seed {args.seed}) in {args.out}")
     return 0
 

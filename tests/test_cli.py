@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -32,9 +33,9 @@ EXPORTS = ("sessions.csv", "summary.json", "patient_schedule.csv", "staff_schedu
 SPEC_SUMMARY_KEYS = {"status", "objective", "bound", "gap", "seconds", "terms"}
 
 
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+def run_cli(*args: str, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+                          timeout=timeout, **kwargs)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -335,3 +336,109 @@ def test_deidentified_solve_exports_carry_no_patient_name(clinic, solved, tmp_pa
     assert [part for part in name_parts(scenario) if part in text] == []
     assert {r["patient_id"] for r in read_rows(out / "patient_schedule.csv")} == {"P1", "P2", "P3"}
     assert "Dana Reyes" in text  # staff names are not patient data
+
+
+# ---------------------------------------------------------------- bad arguments and unwritable outputs
+# Fixed audit findings F1, F3, F10, F11, F12 (session 14): exit 1 and a message, never a traceback;
+# never exit 2, which means "no timetable".
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def one_error(done: subprocess.CompletedProcess, *words: str) -> str:
+    """The single error line on stderr; it must contain every word, and there is no traceback."""
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr
+    errors = [line for line in done.stderr.splitlines() if "error:" in line]
+    assert len(errors) == 1, done.stderr
+    assert all(w in errors[0] for w in words), errors[0]
+    return errors[0]
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--time-limit", "abc"), ("--time-limit", "-5"), ("--time-limit", "0"), ("--time-limit", "inf"),
+    ("--gap", "-1"), ("--gap", "1"), ("--gap", "nan"), ("--workers", "0"), ("--workers", "-2"),
+    ("--seed", "-1"), ("--seed", "99999999999"),
+])
+def test_solve_refuses_a_bad_option_value_with_exit_1(clinic, tmp_path, option, value):
+    done = run_cli("solve", clinic, "--out", tmp_path / "out", option, value)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.startswith("usage: "), done.stderr
+    one_error(done, f"argument {option}:", repr(value))
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ("solve", "{clinic}", "--out", "{out}", "--no-such-option"),
+    ("solve", "--out", "{out}"),  # no scenario
+    ("explain", "{clinic}", "--time-limit", "0"),
+    ("validate", "{clinic}"),  # no timetable
+    ("generate", "12"),  # no --out
+], ids=["unknown option", "missing argument", "explain time limit", "validate", "generate"])
+def test_every_command_exits_1_on_a_bad_argument(clinic, tmp_path, args):
+    done = run_cli(*(a.format(clinic=clinic, out=tmp_path / "out") for a in args))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stderr.startswith("usage: ") and "Traceback" not in done.stderr, done.stderr
+
+
+def test_help_still_exits_0():
+    for args in (("--help",), ("solve", "--help")):
+        done = run_cli(*args)
+        assert done.returncode == 0 and done.stdout.startswith("usage: "), done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("count", ["-5", "2", "2.5"])
+def test_generate_refuses_too_few_patients(tmp_path, count):
+    done = run_cli("generate", count, "--out", tmp_path / "gen")
+    assert done.returncode == 1, done.stdout + done.stderr
+    one_error(done, "patients", "at least 3", repr(count))
+    assert not (tmp_path / "gen").exists()
+
+
+def test_solve_into_a_file_exits_1_and_names_it(clinic, tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("mine\n")
+    done = run_cli("solve", clinic, "--out", target, "--time-limit", 20)
+    assert done.returncode == 1, done.stdout + done.stderr
+    one_error(done, str(target), "not a folder")
+    assert target.read_text() == "mine\n"
+
+
+def test_export_and_generate_into_a_file_exit_1_and_name_it(database, tmp_path):
+    target = tmp_path / "afile"
+    target.write_text("mine\n")
+    for args in (("export", "--db", database, "--scenario", "--out", target),
+                 ("generate", 6, "--out", target),
+                 ("generate", 6, "--out", target / "inside")):
+        done = run_cli(*args)
+        assert done.returncode == 1, done.stdout + done.stderr
+        one_error(done, str(target), "not a folder")
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"] and target.read_text() == "mine\n"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE")
+def test_solve_that_cannot_write_its_exports_exits_1_and_keeps_the_earlier_ones(solved, clinic, tmp_path):
+    import resource
+
+    def small_files():  # as `ulimit -f`: no file may grow past 200 bytes
+        resource.setrlimit(resource.RLIMIT_FSIZE, (200, 200))
+
+    out = tmp_path / "out"
+    shutil.copytree(solved[0], out)
+    before = snapshot(out)
+    assert max(len(b) for b in before.values()) > 200
+    done = run_cli("solve", clinic, "--out", out, "--time-limit", 20, preexec_fn=small_files)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.startswith("status=optimal"), done.stdout
+    one_error(done, str(out), "File too large")
+    assert snapshot(out) == before
+
+
+def test_export_of_a_missing_database_creates_nothing(tmp_path):
+    missing = tmp_path / "missing.db"
+    for extra in (("--scenario",), ("--list",), ()):
+        done = run_cli("export", "--db", missing, "--out", tmp_path / "out", *extra)
+        assert done.returncode == 1, done.stdout + done.stderr
+        one_error(done, str(missing), "nothing was created")
+    assert list(tmp_path.iterdir()) == []

@@ -122,11 +122,12 @@ def write_files(folder: str | Path, files: dict[str, bytes], *, stale: Iterable[
     (or a failure) during those few steps can leave a mix.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder", str(folder))
+    created = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first, to undo
+    nearest = next((f for f in (folder, *folder.parents) if f.exists()), None)
+    if nearest is not None and not nearest.is_dir():  # the folder, or one it would be made in
+        raise NotADirectoryError(errno.ENOTDIR, "it is a file, not a folder", str(nearest))
     targets = [folder / name for name in files]
     removals = [folder / name for name in stale if name not in files]
-    created = [f for f in (folder, *folder.parents) if not f.exists()]  # deepest first, to undo
     temps: list[Path] = []
     try:
         folder.mkdir(parents=True, exist_ok=True)
