@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 from typing import Callable
 
+import openpyxl
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scheduler.io import InputError, ScenarioError, read_scenario, read_timetable
+from scheduler.io import InputError, ScenarioError, read_scenario, read_timetable, write_scenario_xlsx
 
 TINY = Path(__file__).parent / "data" / "tiny"
 PREVIOUS_HEADER = ["session_id", "day", "date", "start", "end", "activity_id", "activity_name",
@@ -412,3 +413,68 @@ def test_a_bad_row_does_not_cascade(tiny):
         ("staff.csv", 4, "id", ""),
         ("rooms.csv", 2, "capacity", "ten"),
     ]
+
+
+# --------------------------------------------------------------------------- outside audit (session 14)
+
+
+def _workbook_with(tmp_path: Path, sheet: str, row: int, column: str, value: str, data_type: str = "e") -> Path:
+    """The tiny scenario as a workbook, one cell set to ``value`` of openpyxl type ``data_type``."""
+    book = write_scenario_xlsx(read_scenario(TINY).scenario, tmp_path / "clinic.xlsx")
+    wb = openpyxl.load_workbook(book)
+    ws = wb[sheet]
+    header = [c.value for c in ws[1]]
+    if column not in header:
+        header.append(column)
+        ws.cell(row=1, column=len(header), value=column)
+    target = ws.cell(row=row, column=header.index(column) + 1)
+    target.value = value
+    target.data_type = data_type
+    wb.save(book)
+    return book
+
+
+SPREADSHEET_ERRORS = ["#DIV/0!", "#N/A", "#REF!", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#GETTING_DATA"]
+SPREADSHEET_ERROR_CELLS = [("patients", 3, "requirements", code) for code in SPREADSHEET_ERRORS] + [
+    ("patients", 4, "availability", "#N/A"),  # F5: read as empty, i.e. "whenever the program is open"
+    ("rooms", 2, "capacity", "#REF!"),  # F6: reported as "the cell is empty"
+    ("staff", 4, "id", "#VALUE!"),
+    ("program", 3, "value", "#NAME?"),
+]
+
+
+@pytest.mark.parametrize(("sheet", "row", "column", "code"), SPREADSHEET_ERROR_CELLS)
+def test_finding_spreadsheet_error_value_in_a_workbook_is_an_error(tmp_path, sheet, row, column, code):
+    """F4-F6: a cell holding #DIV/0!, #N/A, ... (a formula's cached result) is refused, naming it; nothing else.
+
+    pandas reads such a cell as empty: F4 lost a patient's requirements that way, F5 widened an
+    availability to "any time", F6 reported a capacity as "the cell is empty".
+    """
+    errors = _read_errors(_workbook_with(tmp_path, sheet, row, column, code))
+    assert [_where(e) for e in errors] == [(f"clinic.xlsx [{sheet}]", row, column, code)]
+    assert f"holds the spreadsheet error {code}" in errors[0].message
+    _assert_named(errors[0], _where(errors[0]))
+
+
+def test_spreadsheet_error_in_an_ignored_column_is_ignored(tmp_path):
+    result = read_scenario(_workbook_with(tmp_path, "staff", 3, "notes", "#N/A"))
+    assert [(w.file, w.column) for w in result.warnings] == [("clinic.xlsx [staff]", "notes")]
+
+
+def test_spreadsheet_error_in_a_header_cell_is_an_error(tmp_path):
+    errors = _read_errors(_workbook_with(tmp_path, "rooms", 1, "capacity", "#REF!"))
+    assert ("clinic.xlsx [rooms]", 1, None, "#REF!") in [_where(e) for e in errors]
+    assert ("clinic.xlsx [rooms]", None, "capacity", None) in [_where(e) for e in errors]
+
+
+def test_spreadsheet_error_in_a_timetable_workbook_is_an_error(tmp_path):
+    path = tmp_path / "week.xlsx"
+    pd.DataFrame([["Fri", "09:00", "10:00", "CBT", "T1", "G1", "P01;P02"]],
+                 columns=["day", "start", "end", "activity_id", "staff_ids", "room_id", "patient_ids"]
+                 ).to_excel(path, sheet_name="sessions", index=False)
+    wb = openpyxl.load_workbook(path)
+    wb["sessions"]["G2"] = "#N/A"
+    wb.save(path)
+    with pytest.raises(ScenarioError) as caught:
+        read_timetable(path)
+    assert [_where(e) for e in caught.value.errors] == [("week.xlsx [sessions]", 2, "patient_ids", "#N/A")]

@@ -27,8 +27,8 @@ from scheduler.io.tables import (
     _guarded,
     _scenario_tables,
     _sheet_key,
-    _table_from_frame,
-    _workbook_frames,
+    _table_from_sheet,
+    _workbook_sheets,
 )
 from scheduler.io.values import (
     MAX_MINUTES,
@@ -88,14 +88,25 @@ class ReadResult:
 
 
 class Cells:
-    """The cells of one row, parsed on demand; each problem is recorded, never raised."""
+    """The cells of one row, parsed on demand; each problem is recorded, never raised.
+
+    A cell already reported as unreadable (``Row.unreadable``) is not parsed: it takes the default
+    without a second error, and the row counts as failed.
+    """
 
     def __init__(self, table: Table, row: Row, issues: Issues) -> None:
         self.table, self.row, self.issues = table, row, issues
-        self.failed = False
+        self.failed = bool(row.errors)
 
     def raw(self, column: str) -> str:
         return self.row.cells.get(column, "")
+
+    def unreadable(self, column: str) -> bool:
+        return self.row.unreadable(column)
+
+    def blank(self, column: str) -> bool:
+        """The cell is empty (not merely unreadable)."""
+        return not self.raw(column) and not self.unreadable(column)
 
     def error(self, column: str, message: str, value: str | None = None) -> None:
         self.failed = True
@@ -108,7 +119,7 @@ class Cells:
     def get(self, column: str, parse: Callable[[str], T], default: T) -> T:
         """Parse the cell, or the default when empty or unreadable (the latter is an error)."""
         text = self.raw(column)
-        if not text:
+        if not text or self.unreadable(column):
             return default
         try:
             return parse(text)
@@ -118,16 +129,16 @@ class Cells:
 
     def required(self, column: str, parse: Callable[[str], T], default: T) -> T:
         """Like ``get``, but an empty cell is an error."""
-        if not self.raw(column):
+        if self.blank(column):
             self.error(column, "the cell is empty; a value is required")
             return default
         return self.get(column, parse, default)
 
     def text(self, column: str) -> str:
-        return self.raw(column)
+        return "" if self.unreadable(column) else self.raw(column)
 
     def optional_text(self, column: str) -> str | None:
-        return self.raw(column) or None
+        return self.text(column) or None
 
     def count(self, column: str, default: T, minimum: int = 0) -> int | T:
         return self.get(column, lambda t: parse_count(t, minimum), default)
@@ -144,6 +155,8 @@ class Cells:
     def identifier(self, column: str, seen: dict[str, int]) -> str | None:
         """A non-empty id, unique in its file and free of list separators."""
         value = self.raw(column)
+        if self.unreadable(column):
+            return None
         if not value:
             self.error(column, "the id is empty; every row needs one")
             return None
@@ -179,6 +192,8 @@ def _program_entries(table: Table, issues: Issues) -> dict[str, Cells]:
     entries: dict[str, Cells] = {}
     for cells in _rows(table, issues):
         key = cells.raw("key").lower()
+        if cells.unreadable("key"):
+            continue
         if not key:
             cells.error("key", "the key is empty; expected e.g. open or slot_minutes")
         elif key in entries:
@@ -337,7 +352,7 @@ def _activity_sizes(cells: Cells, mode: Mode | None) -> tuple[int, int]:
                 cells.error(column, f"{mode.value} sessions have exactly 1 patient; use 1 or leave it empty")
         return 1, 1
     low = cells.count("min_size", 1, minimum=1)
-    if not cells.raw("max_size"):
+    if cells.blank("max_size"):
         if mode is Mode.GROUP:
             cells.error("max_size", "a group activity needs max_size, the most patients in one session")
         return low, max(low, 1)
@@ -586,6 +601,8 @@ def _check_primary(cells: Cells, patient: Patient, activities: dict[str, Activit
     """The primary therapist exists, and can deliver every with-primary activity required."""
     needed = _with_primary_needed(patient, activities)
     therapist = patient.primary_therapist
+    if cells.unreadable("primary_therapist"):
+        return
     if therapist is None:
         if needed:
             cells.error("primary_therapist", f"{needed[0].id} is delivered by the primary therapist, but none is named")
@@ -735,14 +752,14 @@ def _single_table(path: Path, label: str, issues: Issues) -> Table | None:
         return None
     if path.suffix.lower() not in (".xlsx", ".xlsm"):
         return _checked(_csv_table(path, label, issues), "sessions", issues)
-    frames = _workbook_frames(path, issues)
-    if not frames:
-        if frames is not None:
+    sheets = _workbook_sheets(path, issues)
+    if not sheets:
+        if sheets is not None:
             issues.error(label, None, None, None, "the workbook has no sheets")
         return None
-    names = {_sheet_key(n): n for n in frames}
-    sheet = names.get("sessions", names.get("previous_sessions", next(iter(frames))))
-    return _checked(_table_from_frame(frames[sheet], f"{label} [{sheet}]", issues), "sessions", issues)
+    names = {_sheet_key(n): n for n in sheets}
+    sheet = names.get("sessions", names.get("previous_sessions", next(iter(sheets))))
+    return _checked(_table_from_sheet(sheets[sheet], f"{label} [{sheet}]", issues), "sessions", issues)
 
 
 # --------------------------------------------------------------------------- public API

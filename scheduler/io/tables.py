@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, TypeVar
 
+import openpyxl
 import pandas as pd
 
 from scheduler.io.errors import InputError, ScenarioError
@@ -84,10 +85,20 @@ def _guarded(issues: Issues, label: str, default: T, fn: Callable[..., T], *args
 
 @dataclass(frozen=True)
 class Row:
-    """One non-blank data row: its spreadsheet row number and its cells by column name."""
+    """One non-blank data row: its spreadsheet row number and its cells by column name.
+
+    ``errors`` holds the cells whose worksheet cell holds a spreadsheet error value (``#N/A``,
+    ``#DIV/0!``, ...); their text is that value. Each is reported once (``_checked``), and the
+    reader then treats the cell as unreadable instead of parsing it.
+    """
 
     number: int
     cells: dict[str, str]
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def unreadable(self, column: str) -> bool:
+        """The cell was already reported as unreadable: parsing it would only repeat the error."""
+        return column in self.errors
 
 
 @dataclass(frozen=True)
@@ -178,21 +189,43 @@ def _csv_table(path: Path, label: str, issues: Issues) -> Table | None:
     return _table_from_frame(frame, label, issues, skipped)
 
 
-def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues, skipped: int = 0) -> Table | None:
-    """Turn a header-less frame of text into a Table: header found, checked and lower-cased.
+def _grid(frame: pd.DataFrame, skipped: int = 0) -> list[list[str]]:
+    """A header-less frame of text as rows of stripped cells, after ``skipped`` blank rows."""
+    return [[""]] * skipped + [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
 
-    ``skipped`` blank lines were dropped before the frame's first row (they are counted in row numbers).
+
+def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues, skipped: int = 0) -> Table | None:
+    """Turn a header-less frame of text into a Table (``skipped`` blank lines came before it)."""
+    return _table_from_grid(_grid(frame, skipped), label, issues)
+
+
+def _table_from_grid(
+    grid: list[list[str]], label: str, issues: Issues, errors: dict[tuple[int, int], str] | None = None
+) -> Table | None:
+    """Turn rows of text into a Table: header found, checked and lower-cased.
+
+    ``errors`` maps (row index, column index) to the spreadsheet error value a worksheet cell holds
+    (its text in ``grid``). One in the header is reported here; the others travel with their rows.
     """
-    grid = [[""]] * skipped + [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
+    errors = errors or {}
     header_index = next((i for i, cells in enumerate(grid) if any(cells)), None)
     if header_index is None:
         issues.error(label, None, None, None, "the file is empty; expected a header row")
         return None
     header = [cell.lower() for cell in grid[header_index]]
+    for (r, c), code in sorted(errors.items()):
+        if r == header_index and c < len(header):
+            issues.error(label, r + 1, None, code, f"the header cell of column {c + 1} holds the spreadsheet error "
+                         f"{code}; type the column's name there")
+            header[c] = ""
     if not _header_ok(header, label, header_index + 1, issues):
         return None
+    by_row: dict[int, dict[str, str]] = {}
+    for (r, c), code in errors.items():
+        if r > header_index and c < len(header) and header[c]:
+            by_row.setdefault(r, {})[header[c]] = code
     rows = tuple(
-        Row(i + 1, {name: cells[j] for j, name in enumerate(header) if name})
+        Row(i + 1, {name: cells[j] if j < len(cells) else "" for j, name in enumerate(header) if name}, by_row.get(i, {}))
         for i, cells in enumerate(grid)
         if i > header_index and any(cells)
     )
@@ -242,10 +275,30 @@ def _check_columns(table: Table, kind: str, issues: Issues) -> bool:
 
 
 def _checked(table: Table | None, kind: str, issues: Issues) -> Table | None:
-    """The table if it has every required column, else None."""
-    if table is None:
+    """The table if it has every required column, else None; its spreadsheet error values reported."""
+    if table is None or not _check_columns(table, kind, issues):
         return None
-    return table if _check_columns(table, kind, issues) else None
+    return _report_cell_errors(table, kind, issues)
+
+
+def _report_cell_errors(table: Table, kind: str, issues: Issues) -> Table:
+    """Each cell of a column read holding a spreadsheet error value is an error; those of ignored columns are dropped.
+
+    pandas reads such a cell (``#DIV/0!``, ``#N/A``, ``#REF!``, ...) as empty, and an empty cell
+    means "the default" (for an availability: any time), so it must never pass for one.
+    """
+    if not any(row.errors for row in table.rows):
+        return table
+    required, optional = COLUMNS[kind]
+    known = set(required) | set(optional)
+    rows = []
+    for row in table.rows:
+        errors = {column: code for column, code in row.errors.items() if column in known}
+        for column, code in errors.items():
+            issues.error(table.label, row.number, column, code,
+                         f"the cell holds the spreadsheet error {code}; correct the formula or type the value")
+        rows.append(replace(row, errors=errors))
+    return replace(table, rows=tuple(rows))
 
 
 def _folder_tables(folder: Path, issues: Issues) -> dict[str, Table | None]:
@@ -270,33 +323,77 @@ def _sheet_key(sheet_name: object) -> str:
     return key[:-4] if key.endswith(".csv") else key
 
 
-def _workbook_frames(path: Path, issues: Issues) -> dict[str, pd.DataFrame] | None:
-    """Every sheet of a workbook as a header-less frame of text."""
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: its cells as text (row 0 is spreadsheet row 1, column 0 is column A) and the
+    cells holding a spreadsheet error value, by (row, column) index (their text in ``grid`` is the error)."""
+
+    grid: list[list[str]]
+    errors: dict[tuple[int, int], str]
+
+
+def _error_cells(sheet) -> dict[tuple[int, int], str]:
+    """(row, column) index -> value of each cell holding an error (``#N/A``, ``#DIV/0!``, ...)."""
+    sheet.reset_dimensions()  # the declared size may be wrong (pandas does the same)
+    return {
+        (cell.row - 1, cell.column - 1): str(cell.value)
+        for cells in sheet.iter_rows()
+        for cell in cells
+        if cell.data_type == "e"
+    }
+
+
+def _with_errors(frame: pd.DataFrame, errors: dict[tuple[int, int], str]) -> Sheet:
+    """A sheet's frame as text, each error cell (pandas: a missing value) holding its error value."""
+    grid = _grid(frame)
+    for (r, c), code in errors.items():
+        while len(grid) <= r:
+            grid.append([])
+        grid[r].extend([""] * (c + 1 - len(grid[r])))
+        grid[r][c] = code
+    return Sheet(grid, errors)
+
+
+def _workbook_sheets(path: Path, issues: Issues) -> dict[str, Sheet] | None:
+    """Every sheet of a workbook as text, with the cells holding spreadsheet error values."""
+    # openpyxl loads the workbook so that the error cells can be found; pandas then reads the same
+    # workbook (and closes it) as it would the file, and gives those cells as missing values.
+    book = None
     try:
-        return pd.read_excel(path, sheet_name=None, header=None, dtype=str, keep_default_na=False)
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        errors = {name: _error_cells(book[name]) for name in book.sheetnames}
+        frames = pd.read_excel(book, sheet_name=None, header=None, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is an input error
         issues.error(path.name, None, None, None, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})")
         return None
+    finally:
+        if book is not None:
+            book.close()
+    return {name: _with_errors(frame, errors.get(name, {})) for name, frame in frames.items()}
+
+
+def _table_from_sheet(sheet: Sheet, label: str, issues: Issues) -> Table | None:
+    return _table_from_grid(sheet.grid, label, issues, sheet.errors)
 
 
 def _workbook_tables(path: Path, issues: Issues) -> dict[str, Table | None]:
     """Each scenario table read from the sheet of the same name (with or without ``.csv``)."""
-    frames = _workbook_frames(path, issues)
-    if frames is None:
+    sheets = _workbook_sheets(path, issues)
+    if sheets is None:
         return {}
     tables: dict[str, Table | None] = {}
-    for sheet_name, frame in frames.items():
+    for sheet_name, sheet in sheets.items():
         key, label = _sheet_key(sheet_name), f"{path.name} [{str(sheet_name).strip()}]"
         if key not in SCENARIO_TABLES + OPTIONAL_TABLES:
             issues.warn(path.name, None, None, str(sheet_name), "unknown sheet; it is ignored")
         elif key in tables:
             issues.error(label, None, None, None, f"a second sheet for '{key}'; keep one")
         else:
-            table = _guarded(issues, label, None, _table_from_frame, frame, label, issues)
+            table = _guarded(issues, label, None, _table_from_sheet, sheet, label, issues)
             tables[key] = _checked(table, key, issues)
     for name in SCENARIO_TABLES:
         if name not in tables:
-            names = ", ".join(str(s) for s in frames) or "none"
+            names = ", ".join(str(s) for s in sheets) or "none"
             issues.error(f"{path.name} [{name}]", None, None, None, f"the sheet is missing; the workbook has: {names}")
     return tables
 
