@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import shutil
+import zipfile
 from pathlib import Path
 from typing import Callable
 
@@ -478,3 +479,24 @@ def test_spreadsheet_error_in_a_timetable_workbook_is_an_error(tmp_path):
     with pytest.raises(ScenarioError) as caught:
         read_timetable(path)
     assert [_where(e) for e in caught.value.errors] == [("week.xlsx [sessions]", 2, "patient_ids", "#N/A")]
+
+
+def _zip_of_text(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("notes.txt", "not a workbook")
+
+
+@pytest.mark.parametrize(("make", "words"), [
+    (lambda path: path.write_text("id,name\nP01,A.B.\n"), "is not an Excel workbook (.xlsx)"),
+    (lambda path: path.write_bytes(path.read_bytes()[:4000]), "is not an Excel workbook (.xlsx)"),
+    (lambda path: path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600), "Excel 97-2003 workbook (.xls)"),
+    (_zip_of_text, "not a readable Excel workbook (.xlsx)"),
+], ids=["csv-renamed", "cut-short", "xls-renamed", "other-zip"])
+def test_finding_a_file_that_is_no_workbook_is_called_so(tmp_path, make, words):
+    """F13: a file named .xlsx that is none is said to be none, in plain words (no pandas 'specify an engine')."""
+    book = write_scenario_xlsx(read_scenario(TINY).scenario, tmp_path / "clinic.xlsx")
+    make(book)
+    errors = _read_errors(book)
+    assert [(e.file, e.row, e.column) for e in errors] == [("clinic.xlsx", None, None)]
+    assert words in errors[0].message
+    assert "engine" not in errors[0].message and "BadZipFile" not in errors[0].message

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -47,6 +48,8 @@ COLUMNS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 COLUMNS["previous_sessions"] = COLUMNS["sessions"]
 
 _PARSER_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_OLD_EXCEL = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # how an Excel 97-2003 (.xls) file begins
+_SAVE_AS_XLSX = "open it in Excel and save it as 'Excel Workbook (.xlsx)'"
 
 
 # --------------------------------------------------------------------------- problems
@@ -354,8 +357,23 @@ def _with_errors(frame: pd.DataFrame, errors: dict[tuple[int, int], str]) -> She
     return Sheet(grid, errors)
 
 
+def _not_a_workbook(path: Path) -> str | None:
+    """Why the file plainly is no .xlsx workbook (every one is a zip archive), or None when it may be one."""
+    if zipfile.is_zipfile(path):
+        return None
+    with path.open("rb") as fh:
+        if fh.read(len(_OLD_EXCEL)) == _OLD_EXCEL:
+            return f"is an old Excel 97-2003 workbook (.xls), not an Excel workbook (.xlsx); {_SAVE_AS_XLSX}"
+    return (f"is not an Excel workbook (.xlsx): an .xlsx file is a zip archive and this file is not one "
+            f"(another kind of file renamed, or a copy cut short); {_SAVE_AS_XLSX}")
+
+
 def _workbook_sheets(path: Path, issues: Issues) -> dict[str, Sheet] | None:
     """Every sheet of a workbook as text, with the cells holding spreadsheet error values."""
+    reason = _not_a_workbook(path)
+    if reason is not None:
+        issues.error(path.name, None, None, None, reason)
+        return None
     # openpyxl loads the workbook so that the error cells can be found; pandas then reads the same
     # workbook (and closes it) as it would the file, and gives those cells as missing values.
     book = None
@@ -364,7 +382,8 @@ def _workbook_sheets(path: Path, issues: Issues) -> dict[str, Sheet] | None:
         errors = {name: _error_cells(book[name]) for name in book.sheetnames}
         frames = pd.read_excel(book, sheet_name=None, header=None, dtype=str, keep_default_na=False, engine="openpyxl")
     except Exception as exc:  # noqa: BLE001 - a corrupt or foreign file is an input error
-        issues.error(path.name, None, None, None, f"cannot be read as an Excel workbook ({type(exc).__name__}: {exc})")
+        issues.error(path.name, None, None, None, f"is a zip archive but not a readable Excel workbook (.xlsx): it is "
+                     f"damaged or another kind of file; {_SAVE_AS_XLSX} (detail: {type(exc).__name__}: {exc})")
         return None
     finally:
         if book is not None:
