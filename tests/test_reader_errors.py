@@ -230,6 +230,8 @@ CASES = [
     ("ragged-row", raw_bytes("patients.csv", lambda b: b.replace(b"continuing\nP03", b"continuing,extra\nP03")),
      ("patients.csv", 3, None, None), "double quotes"),
     ("empty-file", raw_bytes("activities.csv", lambda b: b""), ("activities.csv", None, None, None), "empty"),
+    ("short-row", raw_bytes("staff.csv", lambda b: b.replace(b"family,Mon-Fri 08:30-17:00; Thu 17:00-19:00,8,36", b"family")),
+     ("staff.csv", 3, "availability", None), "this row has 4 cells but the header has 7"),
     # previous_sessions.csv
     ("previous-unknown-activity", previous(activity_id="YOGA"),
      ("previous_sessions.csv", 2, "activity_id", "YOGA"), "no activity has id 'YOGA'"),
@@ -500,3 +502,24 @@ def test_finding_a_file_that_is_no_workbook_is_called_so(tmp_path, make, words):
     assert [(e.file, e.row, e.column) for e in errors] == [("clinic.xlsx", None, None)]
     assert words in errors[0].message
     assert "engine" not in errors[0].message and "BadZipFile" not in errors[0].message
+
+
+def test_finding_short_row_is_an_error_and_its_missing_cells_are_not_reported_again(tiny):
+    """F7: a CSV row with fewer cells than the header was read as if its last cells were empty.
+
+    staff T2 written with 4 of 7 cells became available at all hours with no caps. Which cell was
+    left out cannot be known, so the row is refused, once: its missing required cells are not
+    also reported as empty.
+    """
+    raw_bytes("rooms.csv", lambda b: b.replace(b"G1,Group Room Oak,group,12,", b"G1,Group Room Oak,group"))(tiny)
+    errors = _read_errors(tiny)
+    assert [_where(e) for e in errors] == [("rooms.csv", 2, "capacity", None)]
+    assert "this row has 3 cells but the header has 5, so capacity, availability have no cell" in errors[0].message
+
+
+def test_blank_lines_and_rows_of_empty_cells_are_still_skipped(tiny):
+    """A blank line, a line of spaces and a row of separators only are no short rows."""
+    path = tiny / "staff.csv"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:2] + ["", "   ", ",,", ",,,,,,"] + lines[2:]) + "\n")
+    assert read_scenario(tiny).scenario == read_scenario(TINY).scenario

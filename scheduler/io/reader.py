@@ -96,7 +96,7 @@ class Cells:
 
     def __init__(self, table: Table, row: Row, issues: Issues) -> None:
         self.table, self.row, self.issues = table, row, issues
-        self.failed = bool(row.errors)
+        self.failed = bool(row.errors or row.missing)
 
     def raw(self, column: str) -> str:
         return self.row.cells.get(column, "")

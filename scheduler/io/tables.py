@@ -6,6 +6,7 @@ spreadsheet row and column; ``Issues`` collects them all rather than stopping at
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -91,17 +92,18 @@ class Row:
     """One non-blank data row: its spreadsheet row number and its cells by column name.
 
     ``errors`` holds the cells whose worksheet cell holds a spreadsheet error value (``#N/A``,
-    ``#DIV/0!``, ...); their text is that value. Each is reported once (``_checked``), and the
-    reader then treats the cell as unreadable instead of parsing it.
+    ``#DIV/0!``, ...); their text is that value. Each is reported once (``_checked``), as is a short
+    row (``missing``); the reader then treats those cells as unreadable instead of parsing them.
     """
 
     number: int
     cells: dict[str, str]
     errors: dict[str, str] = field(default_factory=dict)
+    missing: frozenset[str] = frozenset()  # columns a short CSV row has no cell for (reported once)
 
     def unreadable(self, column: str) -> bool:
         """The cell was already reported as unreadable: parsing it would only repeat the error."""
-        return column in self.errors
+        return column in self.errors or column in self.missing
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,22 @@ def _csv_table(path: Path, label: str, issues: Issues) -> Table | None:
         row, message = _parser_problem(exc)
         issues.error(label, None if row is None else row + skipped, None, None, message)
         return None
-    return _table_from_frame(frame, label, issues, skipped)
+    counts = _cell_counts(text, separator or _sniff_delimiter(text), len(frame))
+    widths = None if counts is None else [0] * skipped + counts
+    return _table_from_grid(_grid(frame, skipped), label, issues, widths=widths)
+
+
+def _cell_counts(text: str, separator: str, records: int) -> list[int] | None:
+    """The number of cells written on each record of a CSV text (pandas pads a short row with empty cells).
+
+    None when Python's csv module does not split the text into as many records as pandas did, so
+    that the counts could not be matched to rows: the check is then left out rather than guessed.
+    """
+    try:
+        counts = [len(record) for record in csv.reader(io.StringIO(text, newline=""), delimiter=separator)]
+    except (csv.Error, TypeError, ValueError):
+        return None
+    return counts if len(counts) == records else None
 
 
 def _grid(frame: pd.DataFrame, skipped: int = 0) -> list[list[str]]:
@@ -197,18 +214,19 @@ def _grid(frame: pd.DataFrame, skipped: int = 0) -> list[list[str]]:
     return [[""]] * skipped + [[_clean(v) for v in values] for values in frame.itertuples(index=False, name=None)]
 
 
-def _table_from_frame(frame: pd.DataFrame, label: str, issues: Issues, skipped: int = 0) -> Table | None:
-    """Turn a header-less frame of text into a Table (``skipped`` blank lines came before it)."""
-    return _table_from_grid(_grid(frame, skipped), label, issues)
-
-
 def _table_from_grid(
-    grid: list[list[str]], label: str, issues: Issues, errors: dict[tuple[int, int], str] | None = None
+    grid: list[list[str]],
+    label: str,
+    issues: Issues,
+    errors: dict[tuple[int, int], str] | None = None,
+    widths: list[int] | None = None,
 ) -> Table | None:
     """Turn rows of text into a Table: header found, checked and lower-cased.
 
     ``errors`` maps (row index, column index) to the spreadsheet error value a worksheet cell holds
     (its text in ``grid``). One in the header is reported here; the others travel with their rows.
+    ``widths`` (CSV only) is the number of cells written on each row: a row with fewer than the
+    header names is an error here, and its missing cells travel with it.
     """
     errors = errors or {}
     header_index = next((i for i, cells in enumerate(grid) if any(cells)), None)
@@ -227,13 +245,30 @@ def _table_from_grid(
     for (r, c), code in errors.items():
         if r > header_index and c < len(header) and header[c]:
             by_row.setdefault(r, {})[header[c]] = code
-    rows = tuple(
-        Row(i + 1, {name: cells[j] if j < len(cells) else "" for j, name in enumerate(header) if name}, by_row.get(i, {}))
-        for i, cells in enumerate(grid)
-        if i > header_index and any(cells)
-    )
+    named = [j for j, name in enumerate(header) if name]
+    rows = []
+    for i, cells in enumerate(grid):
+        if i <= header_index or not any(cells):
+            continue
+        missing = frozenset()
+        if widths is not None and named and widths[i] <= named[-1]:
+            missing = _short_row(widths[i], [header[j] for j in named if j >= widths[i]], len(named), label, i + 1, issues)
+        values = {name: cells[j] if j < len(cells) else "" for j, name in enumerate(header) if name}
+        rows.append(Row(i + 1, values, by_row.get(i, {}), missing))
     _warn_unnamed_columns(header, grid[header_index + 1 :], label, header_index + 1, issues)
-    return Table(label, tuple(name for name in header if name), rows, header_index + 1)
+    return Table(label, tuple(name for name in header if name), tuple(rows), header_index + 1)
+
+
+def _short_row(count: int, missing: list[str], columns: int, label: str, row: int, issues: Issues) -> frozenset[str]:
+    """A row with fewer cells than the header is an error: which cell was left out cannot be known."""
+    cells = "1 cell" if count == 1 else f"{count} cells"
+    issues.error(
+        label, row, missing[0], None,
+        f"this row has {cells} but the header has {columns}, so {', '.join(missing)} "
+        f"{'has' if len(missing) == 1 else 'have'} no cell; give every column a cell (an empty one is fine: "
+        "two separators in a row) and check that no value has moved into the wrong column",
+    )
+    return frozenset(missing)
 
 
 def _header_ok(header: list[str], label: str, row: int, issues: Issues) -> bool:
