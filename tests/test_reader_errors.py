@@ -523,3 +523,26 @@ def test_blank_lines_and_rows_of_empty_cells_are_still_skipped(tiny):
     lines = path.read_text().splitlines()
     path.write_text("\n".join(lines[:2] + ["", "   ", ",,", ",,,,,,"] + lines[2:]) + "\n")
     assert read_scenario(tiny).scenario == read_scenario(TINY).scenario
+
+
+def test_finding_two_files_whose_names_differ_only_in_case_are_an_error(tiny):
+    """F8: with patients.csv and PATIENTS.csv, one was read silently (4 of 6 patients vanished)."""
+    (tiny / "PATIENTS.csv").write_bytes((tiny / "patients.csv").read_bytes())
+    if len(list(tiny.iterdir())) == 5:
+        pytest.skip("this file system does not tell file names apart by case")
+    lines = (tiny / "patients.csv").read_text().splitlines()
+    (tiny / "patients.csv").write_text("\n".join(lines[:3]) + "\n")
+    errors = _read_errors(tiny)
+    assert [_where(e) for e in errors] == [("patients.csv", None, None, None)]
+    assert "'PATIENTS.csv' and 'patients.csv'" in errors[0].message
+
+
+@pytest.mark.parametrize("name", ["patients.csv", "previous_sessions.csv"])
+def test_finding_a_folder_named_like_a_file_is_called_a_folder(tiny, name):
+    """F13: a folder named patients.csv was reported as a missing file (and previous_sessions.csv ignored)."""
+    if (tiny / name).exists():
+        (tiny / name).unlink()
+    (tiny / name).mkdir()
+    errors = _read_errors(tiny)
+    assert [_where(e) for e in errors] == [(name, None, None, None)]
+    assert f"'{name}' in folder 'tiny' is a folder, not a file" in errors[0].message

@@ -341,18 +341,41 @@ def _report_cell_errors(table: Table, kind: str, issues: Issues) -> Table:
 
 def _folder_tables(folder: Path, issues: Issues) -> dict[str, Table | None]:
     """Each scenario table read from ``<name>.csv`` in the folder (file names case-insensitive)."""
-    files = {p.name.lower(): p for p in folder.iterdir() if p.is_file()}
+    entries: dict[str, list[Path]] = {}
+    for entry in sorted(folder.iterdir()):
+        entries.setdefault(entry.name.lower(), []).append(entry)
     tables: dict[str, Table | None] = {}
     for name in SCENARIO_TABLES + OPTIONAL_TABLES:
         label = f"{name}.csv"
-        path = files.get(label)
-        if path is None:
-            if name in SCENARIO_TABLES:
-                issues.error(label, None, None, None, f"the file is missing from folder '{folder.name}'")
-            continue
-        table = _guarded(issues, label, None, _csv_table, path, label, issues)
-        tables[name] = _checked(table, name, issues)
+        path = _table_file(folder, label, entries.get(label, []), name in SCENARIO_TABLES, issues)
+        if path is not None:
+            table = _guarded(issues, label, None, _csv_table, path, label, issues)
+            tables[name] = _checked(table, name, issues)
     return tables
+
+
+def _table_file(folder: Path, label: str, found: list[Path], required: bool, issues: Issues) -> Path | None:
+    """The one file named ``label`` in any case; two such names, or a folder so named, is an error."""
+    where = f"folder '{folder.name}'"
+    if len(found) > 1:
+        names = [f"'{p.name}'" for p in found]
+        listed = ", ".join(names[:-1]) + f" and {names[-1]}"
+        issues.error(label, None, None, None, f"{where} holds {listed}, names that differ only in case; file names "
+                     "are read regardless of case, so which one to read is unclear: keep one")
+        return None
+    if not found:
+        if required:
+            issues.error(label, None, None, None, f"the file is missing from {where}")
+        return None
+    path = found[0]
+    if path.is_dir():
+        issues.error(label, None, None, None, f"'{path.name}' in {where} is a folder, not a file")
+        return None
+    if not path.is_file():
+        issues.error(label, None, None, None, f"'{path.name}' in {where} is not a file that can be read "
+                     "(a broken link or a special file)")
+        return None
+    return path
 
 
 def _sheet_key(sheet_name: object) -> str:
