@@ -135,6 +135,8 @@ CASES = [
      ("patients.csv", 2, "preferred_days", "Someday"), "is not a day"),
     ("program-days", setting("days", "Mon-Funday"), ("program.csv", 4, "value", "Mon-Funday"), "is not a day"),
     ("week-start-date", setting("week_start", "30/11/2026"), ("program.csv", 3, "value", "30/11/2026"), "YYYY-MM-DD"),
+    ("week-start-not-first-day", setting("week_start", "2026-12-02"), ("program.csv", 3, "value", "2026-12-02"),
+     "2026-12-02 is a Wednesday, but the program's week starts on Monday (days Mon-Fri)"),
     ("open-not-a-time", setting("open", "8am"), ("program.csv", 5, "value", "8am"), "HH:MM"),
     ("close-before-open", setting("close", "07:00"), ("program.csv", 6, "value", "07:00"), "not after it opens"),
     # program numbers and choices
@@ -546,3 +548,28 @@ def test_finding_a_folder_named_like_a_file_is_called_a_folder(tiny, name):
     errors = _read_errors(tiny)
     assert [_where(e) for e in errors] == [(name, None, None, None)]
     assert f"'{name}' in folder 'tiny' is a folder, not a file" in errors[0].message
+
+
+@pytest.mark.parametrize(("days", "week_start", "first"), [
+    ("Mon-Fri", "2026-11-29", "Monday"),  # a Sunday (a US week) would date Mon-Fri from it
+    ("Tue-Sat", "2026-11-30", "Tuesday"),
+    ("Mon-Thu,Sun", "2026-11-30", "Sunday"),  # the week runs Sun-Thu
+])
+def test_finding_week_start_on_another_weekday_than_the_first_day_is_an_error(tiny, days, week_start, first):
+    """F9: week_start 2026-12-02 (a Wednesday) with days Mon-Fri dated the exports Wed-Fri, then Mon-Tue 12-07/08."""
+    setting("days", days)(tiny)
+    setting("week_start", week_start)(tiny)
+    errors = _read_errors(tiny)
+    assert [_where(e) for e in errors] == [("program.csv", 3, "value", week_start)]
+    assert f"the program's week starts on {first}" in errors[0].message
+
+
+@pytest.mark.parametrize(("days", "week_start"), [
+    ("Mon-Fri", "2026-11-30"), ("Tue-Sat", "2026-12-01"), ("Mon-Thu,Sun", "2026-11-29"), ("Mon-Sun", "2026-12-02"),
+])
+def test_week_start_on_the_first_day_is_read(tiny, days, week_start):
+    setting("days", days)(tiny)
+    setting("week_start", week_start)(tiny)
+    program = read_scenario(tiny).scenario.program
+    assert program.week_start.isoformat() == week_start
+    assert sorted(program.date_of(d) for d in program.days)[0].isoformat() == week_start

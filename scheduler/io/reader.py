@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -36,6 +37,7 @@ from scheduler.io.values import (
     _compact,
     _days_message,
     _hours_text,
+    _weekday,
     parse_bool,
     parse_choice,
     parse_clock,
@@ -275,9 +277,39 @@ def _check_hours(p: Program, s: _Settings) -> None:
             s.error(key, f"slot_minutes {p.slot_minutes} does not divide the opening hours {hours} ({minutes} minutes)")
 
 
+def _first_day(days: tuple[int, ...]) -> int | None:
+    """The day the program's week starts on: the start of the run of open days holding its earliest
+    weekday (Mon-Fri: Monday; Mon-Thu,Sun: Sunday); None when it runs every day (any day may start it)."""
+    if len(days) == 7:
+        return None
+    first = days[0]
+    while (first - 1) % 7 in days:
+        first = (first - 1) % 7
+    return first
+
+
+def _check_week_start(p: Program, s: _Settings) -> None:
+    """week_start is the date of the program's first day, so it falls on that weekday.
+
+    Another weekday would date the week from it: a Wednesday with days Mon-Fri dates Wed-Fri and
+    then the next Monday and Tuesday (date_of), which no coordinator means.
+    """
+    first = _first_day(p.days) if p.week_start is not None and p.days else None
+    if first is None or p.week_start.weekday() == first:
+        return
+    ahead = (first - p.week_start.weekday()) % 7
+    nearest = p.week_start + timedelta(days=ahead if ahead <= 3 else ahead - 7)
+    s.error("week_start", (
+        f"{p.week_start.isoformat()} is a {_weekday(p.week_start.weekday())}, but the program's week starts on "
+        f"{_weekday(first)} (days {timegrid.format_days(p.days)}); week_start is the date of that first day, "
+        f"e.g. {nearest.isoformat()}"
+    ))
+
+
 def _check_program(p: Program, s: _Settings) -> None:
     """Calendar and limit consistency of program.csv."""
     _check_hours(p, s)
+    _check_week_start(p, s)
     for low, high in (("min_days", "max_days"), ("min_hours", "max_hours"), ("min_week_hours", "max_week_hours")):
         lo, hi = getattr(p, low), getattr(p, high)
         if lo > hi and (s.has(low) or s.has(high)):

@@ -135,6 +135,11 @@ def parse_requirements(text: str) -> tuple[Requirement, ...]:
     return tuple(out)
 
 
+def _weekday(day: int) -> str:
+    """0 -> 'Monday' (for messages)."""
+    return _FULL_DAY_NAMES[day].capitalize()
+
+
 def _days_message(program: Program) -> str:
     return f"the program runs only {len(program.days)} days a week ({timegrid.format_days(program.days)})"
 
