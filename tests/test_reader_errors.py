@@ -183,11 +183,15 @@ CASES = [
      ("activities.csv", 2, "min_size", "13"), "seats only 12"),
     ("activity-id-twice", cell("activities.csv", 3, "id", "PROC"), ("activities.csv", 3, "id", "PROC"), "already used on row 2"),
     ("activity-id-with-separator", cell("activities.csv", 4, "id", "PS;YED"), ("activities.csv", 4, "id", "PS;YED"), "must not contain"),
+    ("activity-id-with-tab", cell("activities.csv", 4, "id", "PS\tYED"),
+     ("activities.csv", 4, "id", "PS\\x09YED"), "invisible control character (\\x09)"),
     # staff and rooms
     ("staff-hours-negative", cell("staff.csv", 3, "max_hours_week", "-1"), ("staff.csv", 3, "max_hours_week", "-1"), "negative"),
     ("staff-hours-not-a-number", cell("staff.csv", 2, "max_hours_day", "eight"),
      ("staff.csv", 2, "max_hours_day", "eight"), "not a number"),
     ("staff-id-empty", cell("staff.csv", 4, "id", ""), ("staff.csv", 4, "id", ""), "id is empty"),
+    ("staff-id-with-delete", cell("staff.csv", 4, "id", "D\x7fR"), ("staff.csv", 4, "id", "D\\x7fR"), "(\\x7f)"),
+    ("room-id-with-escape", cell("rooms.csv", 2, "id", "G\x1b1"), ("rooms.csv", 2, "id", "G\\x1b1"), "(\\x1b)"),
     ("room-capacity", cell("rooms.csv", 2, "capacity", "ten"), ("rooms.csv", 2, "capacity", "ten"), "not a number"),
     ("room-capacity-fraction", cell("rooms.csv", 2, "capacity", "10.5"), ("rooms.csv", 2, "capacity", "10.5"), "whole number"),
     ("room-capacity-thousands", cell("rooms.csv", 2, "capacity", "1,200"), ("rooms.csv", 2, "capacity", "1,200"), "ambiguous"),
@@ -195,6 +199,9 @@ CASES = [
     ("room-id-twice", cell("rooms.csv", 5, "id", "O1"), ("rooms.csv", 5, "id", "O1"), "already used on row 3"),
     # patients
     ("patient-id-empty", cell("patients.csv", 4, "id", ""), ("patients.csv", 4, "id", ""), "id is empty"),
+    # F14: a NUL inside an id was accepted and written into every export, where 'grep P01' missed it
+    ("patient-id-with-nul", cell("patients.csv", 2, "id", "P0\x001"), ("patients.csv", 2, "id", "P0\\x001"),
+     "the id holds an invisible control character (\\x00); retype it"),
     ("patient-cohort-any", cell("patients.csv", 3, "cohort", "any"), ("patients.csv", 3, "cohort", "any"), "adult or adolescent"),
     ("unknown-primary", cell("patients.csv", 2, "primary_therapist", "T9"),
      ("patients.csv", 2, "primary_therapist", "T9"), "no staff member has id 'T9'"),

@@ -9,6 +9,7 @@ nothing else is ever raised for bad input. The file formats are described in doc
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
@@ -76,6 +77,12 @@ PROGRAM_KEYS: tuple[str, ...] = (
 ) + tuple(f"weight_{name}" for name in SOFT_GOAL_NAMES)
 
 _ID_FORBIDDEN = (";", ",", "=")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # NUL, tab, escape, DEL, ...: invisible, or break a line
+
+
+def _escaped(text: str) -> str:
+    r"""The text with each control character written as ``\xNN``, so that a message shows it."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,10 @@ class Cells:
             return None
         if not value:
             self.error(column, "the id is empty; every row needs one")
+            return None
+        if _CONTROL.search(value):
+            shown = ", ".join(sorted({_escaped(ch) for ch in _CONTROL.findall(value)}))
+            self.error(column, f"the id holds an invisible control character ({shown}); retype it", _escaped(value))
             return None
         if any(ch in value for ch in _ID_FORBIDDEN):
             self.error(column, "an id must not contain ';', ',' or '='")
