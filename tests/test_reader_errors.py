@@ -239,7 +239,8 @@ CASES = [
     ("ragged-row", raw_bytes("patients.csv", lambda b: b.replace(b"continuing\nP03", b"continuing,extra\nP03")),
      ("patients.csv", 3, None, None), "double quotes"),
     ("empty-file", raw_bytes("activities.csv", lambda b: b""), ("activities.csv", None, None, None), "empty"),
-    ("short-row", raw_bytes("staff.csv", lambda b: b.replace(b"family,Mon-Fri 08:30-17:00; Thu 17:00-19:00,8,36", b"family")),
+    ("short-row", raw_bytes("staff.csv", lambda b: b.replace(b"family,Mon-Fri 08:30-17:00; Thu 17:00-19:00,8,36",
+                                                              b"family")),
      ("staff.csv", 3, "availability", None), "this row has 4 cells but the header has 7"),
     # previous_sessions.csv
     ("previous-unknown-activity", previous(activity_id="YOGA"),
@@ -500,7 +501,8 @@ def _zip_of_text(path: Path) -> None:
 @pytest.mark.parametrize(("make", "words"), [
     (lambda path: path.write_text("id,name\nP01,A.B.\n"), "is not an Excel workbook (.xlsx)"),
     (lambda path: path.write_bytes(path.read_bytes()[:4000]), "is not an Excel workbook (.xlsx)"),
-    (lambda path: path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600), "Excel 97-2003 workbook (.xls)"),
+    (lambda path: path.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600),
+     "Excel 97-2003 workbook (.xls)"),
     (_zip_of_text, "not a readable Excel workbook (.xlsx)"),
 ], ids=["csv-renamed", "cut-short", "xls-renamed", "other-zip"])
 def test_finding_a_file_that_is_no_workbook_is_called_so(tmp_path, make, words):

@@ -162,10 +162,10 @@ class Cells:
         return self.get(column, lambda t: parse_choice(t, enum, noun, allowed), default)
 
     def identifier(self, column: str, seen: dict[str, int]) -> str | None:
-        """A non-empty id, unique in its file and free of list separators."""
-        value = self.raw(column)
+        """A non-empty id, unique in its file, free of list separators and control characters."""
         if self.unreadable(column):
             return None
+        value = self.raw(column)
         if not value:
             self.error(column, "the id is empty; every row needs one")
             return None
@@ -289,8 +289,11 @@ def _check_hours(p: Program, s: _Settings) -> None:
 
 
 def _first_day(days: tuple[int, ...]) -> int | None:
-    """The day the program's week starts on: the start of the run of open days holding its earliest
-    weekday (Mon-Fri: Monday; Mon-Thu,Sun: Sunday); None when it runs every day (any day may start it)."""
+    """The weekday the program's week starts on; None when it runs every day (any day may start it).
+
+    It is the start of the run of open days that holds the earliest weekday: Mon-Fri starts on
+    Monday, Mon-Thu,Sun (a Sun-Thu week) on Sunday.
+    """
     if len(days) == 7:
         return None
     first = days[0]

@@ -250,9 +250,10 @@ def _table_from_grid(
     for i, cells in enumerate(grid):
         if i <= header_index or not any(cells):
             continue
-        missing = frozenset()
+        missing: frozenset[str] = frozenset()
         if widths is not None and named and widths[i] <= named[-1]:
-            missing = _short_row(widths[i], [header[j] for j in named if j >= widths[i]], len(named), label, i + 1, issues)
+            absent = [header[j] for j in named if j >= widths[i]]
+            missing = _short_row(widths[i], absent, len(named), label, i + 1, issues)
         values = {name: cells[j] if j < len(cells) else "" for j, name in enumerate(header) if name}
         rows.append(Row(i + 1, values, by_row.get(i, {}), missing))
     _warn_unnamed_columns(header, grid[header_index + 1 :], label, header_index + 1, issues)
@@ -320,7 +321,7 @@ def _checked(table: Table | None, kind: str, issues: Issues) -> Table | None:
 
 
 def _report_cell_errors(table: Table, kind: str, issues: Issues) -> Table:
-    """Each cell of a column read holding a spreadsheet error value is an error; those of ignored columns are dropped.
+    """Each spreadsheet error value in a column read is an error; those in ignored columns are dropped.
 
     pandas reads such a cell (``#DIV/0!``, ``#N/A``, ``#REF!``, ...) as empty, and an empty cell
     means "the default" (for an availability: any time), so it must never pass for one.
