@@ -929,13 +929,45 @@ def check_office_time(ctx: _Context) -> list[Finding]:
 
 
 def check_family_sessions(ctx: _Context) -> list[Finding]:
-    """H3: a family session whose family availability never meets the therapist (and an office) for its duration."""
+    """H3/H2: a family session whose family never meets the therapist and an office, or, held in the program day, never sits next to the patient's day."""
     out = []
     for p in ctx.s.patients:
         for a, _ in ctx.eligible_reqs(p):
-            if a.mode == Mode.FAMILY and (f := _placement(ctx, p, a, family=True)):
+            if a.mode != Mode.FAMILY:
+                continue
+            if f := _placement(ctx, p, a, family=True):
+                out.append(f)
+            elif a.in_block and (f := _family_in_the_day(ctx, p, a)):
                 out.append(f)
     return out
+
+
+def _family_in_the_day(ctx: _Context, p: Patient, a: Activity) -> Finding | None:
+    """An in-block family session is part of the patient's day: it must lie within the gap of the
+    patient's own hours that day (or be a program day on its own). Session 14: the tiny example with
+    its family session in the block (the family comes Thu 17:00-19:00, the patient 09:00-13:00) was
+    infeasible with no reason given."""
+    req = p.requirement(a.id)
+    if req is None or req.min_count < 1:
+        return None
+    lim = p.limits(ctx.p)
+    dur, gap = a.duration_min, ctx.p.max_gap_minutes
+    alone = ctx.p.hours_basis == HoursBasis.CONTACT and dur >= mins(lim.min_hours)
+    placements = 0
+    for d in ctx.days:
+        own = ctx.windows(p.availability, d)
+        ok = [t for t in ctx.starts(p.family_availability, d, dur)
+              if alone or any(max(s - (t + dur), t - e) <= gap for s, e in own)]
+        placements += _max_disjoint(ok, dur)
+    if placements >= req.min_count:
+        return None
+    who, what = label(p.name, p.id), label(a.name, a.id)
+    return Finding("H2", _uniq([p.id, a.id]), (
+        f"{what} is held in the program day, so it must sit within {gap} min of {who}'s other sessions that "
+        f"day, but {who}'s family can come only {ctx.avail_text(p.family_availability)} and {who} only "
+        f"{ctx.avail_text(p.availability)}: "
+        + ("it can never be held." if not placements else
+           f"it can be held {times(placements)}, not the {times(req.min_count)} needed.")))
 
 
 # --------------------------------------------------------------------------- 10 pinned sessions

@@ -256,6 +256,14 @@ def family_window_misses_therapist() -> Case:
     return s, "H3", ("P2", "T1", "FAM")
 
 
+def family_in_the_day_far_from_it() -> Case:
+    # Family therapy is now part of the program day (in_block), but Ben Cruz comes only in the
+    # morning and his family only 17:00-19:00: the session can never sit next to his day.
+    s = _patch_activity(base(), "FAM", in_block=True)
+    s = _patch_patient(s, "P2", availability=parse_availability("Mon-Fri 08:00-13:00"))
+    return s, "H2", ("P2", "FAM")
+
+
 def pin_outside_availability() -> Case:
     # Last week's pinned individual session for Dev Patel is at 15:00, but he can come only until 14:00.
     s = _pins(base(), _s(MON, "15:00", "IND", "T2", "O1", "P4", pinned=True, sid="S001"))
@@ -362,6 +370,7 @@ CORPUS: dict[str, Callable[[], Case]] = {
         too_few_for_group,
         no_group_room,
         family_window_misses_therapist,
+        family_in_the_day_far_from_it,
         pin_outside_availability,
         pins_overlap,
         pin_lacks_skill,

@@ -41,6 +41,8 @@ EXPECTED_TEXT: dict[str, tuple[str, ...]] = {
     "too_few_for_group": ("Relapse Prevention", "4 patients", "3 adult patients", "SUD", "Ann Lee",
                           "Ben Cruz", "Cara Diaz"),
     "no_group_room": ("'group'", "Process Group", "CBT Skills", "8 patients"),
+    "family_in_the_day_far_from_it": ("Family Therapy", "program day", "Ben Cruz", "17:00-19:00", "08:00-13:00",
+                                      "never"),
     "family_window_misses_therapist": ("Ben Cruz", "Sam Ortiz", "Family Therapy", "19:00-20:00",
                                        "08:00-19:00"),
     "pin_outside_availability": ("Dev Patel", "Mon 15:00-16:00", "09:00-14:00"),
