@@ -258,3 +258,16 @@ def test_the_track_block_is_laid_next_to_the_prescribers_hour():
     placed = {p.id for p in scenario.patients} - set(result.unplaced_ids)
     assert len(med) == sum(1 for p in scenario.patients if p.id in placed and p.requirement("MED"))
     assert med and all(12 * 60 <= s.start < 13 * 60 for s in med)
+
+
+def test_patients_free_all_day_follow_their_therapists_shift():
+    """A generated clinic of 25 with every patient's availability left blank (whenever the program is
+    open): its therapists work mornings or afternoons. Until session 14 the template put each cohort
+    in one morning track and left 9 out, mostly for want of time with an afternoon therapist; now
+    each patient is booked inside their therapist's hours and nobody is left out."""
+    scenario = generate_clinic(25, 0).scenario
+    scenario = replace(scenario, patients=tuple(replace(p, availability=parse_availability(""))
+                                                for p in scenario.patients))
+    result = greedy_timetable(scenario)
+    assert result.unplaced == ()
+    assert validate(scenario, result.timetable) == []
