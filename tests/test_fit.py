@@ -180,6 +180,9 @@ def test_a_left_out_patients_peers_are_who_could_share_their_scarcest_group_acti
     assert _peers(scenario, "P1", 3) == {"P2", "P3"}
     assert _peers(scenario, "P1", 1) <= {"P2", "P3"} and len(_peers(scenario, "P1", 1)) == 1
     assert _peers(scenario, "P7", 2) <= {"P8", "P9", "P10"}  # the CBT companions with the most hours in common
+    # The second try: the company of the next scarcest activity (CBT, four could share it).
+    peers = _peers(scenario, "P1", 3, rank=1)
+    assert len(peers) == 3 and peers <= {"P7", "P8", "P9", "P10"}
 
 
 def test_a_patient_left_out_for_want_of_a_group_is_placed_with_their_peers_not_alone():
