@@ -214,3 +214,21 @@ def test_best_effort_lists_the_waitlist_and_exports_it(qtbot, solve_window, tmp_
     assert w.result_panel.compliance.rowCount() == len(scenario.patients) - len(waitlisted)
     paths = w.export_timetable(tmp_path / "out")
     assert ("waitlist.csv" in {p.name for p in paths}) == bool(waitlisted)
+
+
+def test_an_export_that_cannot_be_written_says_so_and_changes_nothing(qtbot, solve_window, tmp_path):
+    """Session 14: the app's export let the writer's error escape (a folder named by a file, a full
+    disk); now the coordinator gets a warning and the file in the way is untouched."""
+    from PySide6.QtWidgets import QMessageBox
+
+    w = solve_window
+    outcome = solve_and_wait(qtbot, w)
+    assert outcome.timetable is not None
+    in_the_way = tmp_path / "not a folder"
+    in_the_way.write_text("a coordinator's notes\n")
+    assert w.export_timetable(in_the_way) == []
+    assert in_the_way.read_text() == "a coordinator's notes\n"
+    boxes = [d for d in w.dialogs if isinstance(d, QMessageBox)]
+    assert boxes and boxes[-1].isVisible() and "Could not export" in boxes[-1].windowTitle()
+    assert str(in_the_way) in boxes[-1].text()
+

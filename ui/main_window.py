@@ -213,8 +213,15 @@ class MainWindow(QMainWindow):
         pins = pinned_keys(self.document.scenario)
         timetable = Timetable(tuple(replace(s, pinned=session_key(s) in pins) for s in outcome.timetable.sessions))
         result = outcome.result
-        paths = write_timetable(Path(folder), self.document.scenario, timetable, result.summary(),
-                                deidentify=deidentify, waitlist=result.waitlist or None)
+        try:
+            paths = write_timetable(Path(folder), self.document.scenario, timetable, result.summary(),
+                                    deidentify=deidentify, waitlist=result.waitlist or None)
+        except OSError as exc:  # a file in the folder's place, no permission, a full disk
+            log.info("export failed: %s", exc.strerror or type(exc).__name__)
+            self._warn("Could not export the timetable",
+                       f"The files could not be written to {folder}: {exc.strerror or exc}. "
+                       "Nothing was changed; choose another folder.")
+            return []
         self.settings.setValue("exportFolder", str(folder))
         log.info("exported %d sessions to %d files (deidentified=%s)", len(timetable.sessions), len(paths), deidentify)
         self.statusBar().showMessage(f"Exported {len(paths)} files to {folder}", 8000)
