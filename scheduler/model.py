@@ -251,6 +251,12 @@ class Session:
     def minutes(self) -> int:
         return self.end - self.start
 
+    def key(self) -> tuple:
+        """What a pinned session keeps exactly (H9): day, times, activity, staff, room and patients,
+        each id once and sorted; not the session id or the pin flag."""
+        return (self.day, self.start, self.end, self.activity_id, tuple(sorted(set(self.staff_ids))),
+                self.room_id or "", tuple(sorted(set(self.patient_ids))))
+
     def overlaps(self, other: Session) -> bool:
         return self.day == other.day and self.start < other.end and other.start < self.end
 

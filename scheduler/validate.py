@@ -595,9 +595,9 @@ def _check_pinned(scenario: Scenario, sessions: tuple[Session, ...]) -> Iterator
     """H9: every pinned previous session appears unchanged (day, times, activity, staff set, room, patient set)."""
     if scenario.previous is None:
         return
-    available = Counter(_pin_key(s) for s in sessions)
-    for old in sorted(scenario.previous.pinned, key=_pin_key):
-        key = _pin_key(old)
+    available = Counter(s.key() for s in sessions)
+    for old in sorted(scenario.previous.pinned, key=Session.key):
+        key = old.key()
         if available[key] > 0:
             available[key] -= 1
             continue
@@ -741,18 +741,6 @@ def _ineligible(patient: Patient, activity: Activity) -> str:
     if activity.tag and activity.tag not in patient.tags:
         reasons.append(f"it is for patients tagged {activity.tag} only")
     return "; ".join(reasons)
-
-
-def _pin_key(s: Session) -> tuple:
-    return (
-        s.day,
-        s.start,
-        s.end,
-        s.activity_id,
-        tuple(sorted(set(s.staff_ids))),
-        s.room_id or "",
-        tuple(sorted(set(s.patient_ids))),
-    )
 
 
 def _v(rule: str, who: tuple[str, ...], s: Session, message: str) -> Violation:

@@ -214,11 +214,6 @@ def _with_pins(scenario: Scenario, free: set[str]) -> set[str]:
         free |= more
 
 
-def _pin_key(s: Session) -> tuple:
-    return (s.day, s.start, s.end, s.activity_id, tuple(sorted(s.staff_ids)), s.room_id or "",
-            tuple(sorted(s.patient_ids)))
-
-
 def _only(scenario: Scenario, left_out: set[str]) -> Scenario:
     from solver.greedy import scenario_without
 
@@ -311,9 +306,9 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     # template left out stayed out (40 patients with 6 pins, a 20-s solve: 8 of the 9 left out
     # were such patients, and the fit ended after 2 rounds).
     pins = _pins_of(scenario, free)
-    pinned_keys = {_pin_key(s) for s in pins}
+    pinned_keys = {s.key() for s in pins}
     for s in timetable.sessions:
-        if s.pinned and _pin_key(s) in pinned_keys:
+        if s.pinned and s.key() in pinned_keys:
             continue
         rest = tuple(pid for pid in s.patient_ids if pid not in free)
         if not rest and s.patient_ids:
