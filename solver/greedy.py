@@ -373,7 +373,7 @@ class _Greedy:
         self.fam_win = {p.id: windows(p.family_availability) for p in self.patients}
         self.limits = {p.id: p.limits(prog) for p in self.patients}
         for p in self.patients:
-            self._follow_the_therapist(p, scenario)
+            self._follow_the_therapist(p)
         self.caseload = Counter(p.primary_therapist for p in self.patients if p.primary_therapist)
         self.board = _Board()
         self.small_groups = any(a.is_group and a.min_size <= 1 for a in scenario.activities)
@@ -397,14 +397,14 @@ class _Greedy:
         self.promise_waiting: list = []
         self.laid: set[tuple] = set()  # tracks whose template is laid
 
-    def _follow_the_therapist(self, p: Patient, scenario: Scenario) -> None:
+    def _follow_the_therapist(self, p: Patient) -> None:
         """A patient who needs in-block sessions with their primary therapist is booked, in the template,
         only inside the therapist's hours on days those hold a program day: a patient free all day
         whose therapist works afternoons joins the afternoon track (the tiny clinic with blank
         availability, generated clinics of 12-25 patients so: until session 14 the template put the
         whole cohort in one morning track, and patients of afternoon therapists found no time for
         their individual session). Unchanged where that leaves fewer days than the patient needs."""
-        th = scenario.staff_by_id.get(p.primary_therapist or "")
+        th = self.staff.get(p.primary_therapist or "")
         if th is None or not any(req.min_count and (a := self.acts.get(req.activity_id)) is not None
                                  and a.with_primary and a.in_block for req in p.requirements):
             return

@@ -787,7 +787,7 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
     timetable = extract(model, value)
     # Penalty variables may carry slack in an intermediate solution (a facilitator counted
     # who leads no session, say); the timetable's own score is what is reported.
-    terms = _score(model, timetable)
+    terms = _score_timetable(model.sc, timetable)
     objective = sum(t.cost for t in terms)
     try:
         internal = sum(t.cost for t in _terms(model, value))
@@ -863,10 +863,6 @@ def _terms(model: IopModel, value) -> tuple[Term, ...]:
         amount = raw / MINUTES_PER_HOUR if name == "balance" else float(raw)
         out.append(Term(code, name, round(weights.of(name), 2), amount))
     return tuple(out)
-
-
-def _score(model: IopModel, timetable: Timetable) -> tuple[Term, ...]:
-    return _score_timetable(model.sc, timetable)
 
 
 def _score_timetable(scenario: Scenario, timetable: Timetable) -> tuple[Term, ...]:
