@@ -45,7 +45,7 @@ from scheduler.validate import objective, validate
 from solver.builder import PROCESS_SKILL, IopModel
 from solver.extract import extract, hints_from
 from solver.polish import can_lead, clear_the_way, inside_any, therapist_needs, unmet_needs
-from solver.space import OpenSession, build_space, day_patterns, pattern_counts
+from solver.space import OpenSession, build_space, day_patterns, eligible, pattern_counts
 
 from solver.repair import fix, solve_cancellable
 
@@ -54,6 +54,9 @@ log = logging.getLogger("solver.fit")
 ROUND_SECONDS = 4.0
 PEERS = 3  # patients freed with a left-out patient after its try alone (``_peers``)
 PEER_TRIES = 3  # such rounds per left-out patient before wider neighbourhoods (again after any progress)
+SEAT_TRY = 3  # the try that frees the seat makers (``_seat_makers``) instead of random peers, when there are any
+SEAT_EVERY = 3  # of the wider rounds, every third frees the target's seat makers, when there are any
+SEAT_MAKERS = 6  # patients freed with a left-out patient to make a seat in the full groups they need
 PEER_SECONDS = 2.0  # per such round
 CLEAR_EVERY = 5  # rounds without progress before the therapists' hours are cleared again
 CLEAR_SECONDS = 3.0
@@ -103,13 +106,20 @@ def fit(scenario: Scenario, timetable: Timetable, left_out, deadline: float, can
             # (The second try takes the company of the next scarcest activity: the scarcest by count
             # is not always the one short of its minimum: a 12-patient clinic's left-out patient
             # needed relapse prevention, four could share it, three CBT.)
-            company = _in_the_way(scenario, timetable, target) or _peers(
-                scenario, target, PEERS, rng if fewest > 2 else None, rank=1 if fewest == 2 else 0)
+            company = _in_the_way(scenario, timetable, target)
+            if not company and fewest == SEAT_TRY:
+                company = _seat_makers(scenario, timetable, target, SEAT_MAKERS, rng)
+            if not company:
+                company = _peers(scenario, target, PEERS, rng if fewest > 2 else None, rank=1 if fewest == 2 else 0)
             free = {target} | company
             seconds = PEER_SECONDS
         else:
             target = candidates[rng.randrange(len(candidates))]
-            free = _neighbourhood(scenario, timetable, target, left, size, rng)
+            # Every third wide round makes a seat where the target's groups are all full (a patient
+            # who needs three groups every day meets full groups on some days: generated 100/6's
+            # P059 stayed out for 90 s of rounds; such rounds placed them in 2 of 8 tries).
+            makers = _seat_makers(scenario, timetable, target, SEAT_MAKERS, rng) if rounds % SEAT_EVERY == 0 else set()
+            free = {target} | makers if makers else _neighbourhood(scenario, timetable, target, left, size, rng)
         free = _with_pins(scenario, free)
         seconds = min(seconds, deadline - time.monotonic())
         try:
@@ -194,6 +204,58 @@ def _peers(scenario: Scenario, target: str, most: int, rng: random.Random | None
     if rng is None:
         return set(best[:most])
     return set(rng.sample(best[:2 * most], min(most, len(best))))
+
+
+def _seat_makers(scenario: Scenario, timetable: Timetable, target: str, most: int, rng: random.Random) -> set[str]:
+    """Up to ``most`` patients, one from each set of full groups the target needs: for each group
+    activity among the target's requirements and each day on which every such group inside the
+    target's hours is full, a member of those groups, the least bound first (the fewest of that
+    activity required, then the most hours available; ties at random). Freed with the target, the
+    round can move that member (another day, another group) and seat the target, or open a second
+    group with them."""
+    p = scenario.patient_by_id[target]
+    prog = scenario.program
+
+    def hours(pid: str) -> int:
+        return sum(w.minutes for d in prog.days for w in open_windows(scenario.patient_by_id[pid].availability, prog, d))
+
+    acts = scenario.activity_by_id
+    windows = {d: open_windows(p.availability, prog, d) for d in prog.days}
+    fixed = {pid for s in timetable.sessions if s.pinned for pid in s.patient_ids}
+    choices: list[list[tuple[float, str]]] = []
+    for r in p.requirements:
+        a = acts.get(r.activity_id)
+        if a is None or not a.is_group or r.min_count <= 0 or not eligible(p, a):
+            continue
+        for d in prog.days:
+            groups = [s for s in timetable.sessions if s.day == d and s.activity_id == a.id and not s.pinned
+                      and any(w.start <= s.start and s.end <= w.end for w in windows[d])
+                      and all(q in scenario.patient_by_id and scenario.patient_by_id[q].cohort == p.cohort
+                              for q in s.patient_ids)]
+            if not groups or any(len(s.patient_ids) < _seats(scenario, a, s) for s in groups):
+                continue
+            members = []
+            for s in groups:
+                for q in s.patient_ids:
+                    if q != target and q not in fixed:
+                        req = scenario.patient_by_id[q].requirement(a.id)
+                        members.append(((req.min_count if req else 0, -hours(q), rng.random()), q))
+            if members:
+                choices.append(sorted(members))
+    rng.shuffle(choices)
+    free: set[str] = set()
+    for members in choices:
+        if len(free) >= most:
+            break
+        if not any(q in free for _, q in members):
+            free.add(members[0][1])
+    return free
+
+
+def _seats(scenario: Scenario, activity, session: Session) -> int:
+    """Patients a session of this group activity can seat in its room."""
+    room = scenario.room_by_id.get(session.room_id or "")
+    return min(activity.max_size, room.capacity) if room is not None else activity.max_size
 
 
 def _pins_of(scenario: Scenario, patients: set[str]) -> list[Session]:

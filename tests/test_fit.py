@@ -405,3 +405,47 @@ def test_improvement_may_move_the_other_sessions_of_a_patient_in_a_pinned_sessio
     assert objective(scenario, improved) == 1.0
     (ind,) = [s for s in improved.sessions if s.activity_id == "IND"]
     assert (ind.day, ind.start) == (0, 10 * 60)
+
+
+def _full_dbt():
+    """P1 can come Mon 09:00-10:00 only and needs DBT (groups of 2-4); the week runs Mon 09:00 DBT
+    full with P2-P5 and Tue 09:00 DBT with P6 and P7. Of the full group, only P2 can also come on
+    Tuesday: moving P2 there makes P1's seat."""
+    prog = program("Mon,Tue")
+    scenario = micro(
+        [patient("P1", "DBT=1", "Mon 09:00-10:00"),
+         patient("P2", "DBT=1", "Mon-Tue 09:00-12:00"),
+         *(patient(f"P{i}", "DBT=1") for i in (3, 4, 5)),
+         *(patient(f"P{i}", "DBT=1", "Tue 09:00-12:00") for i in (6, 7))],
+        [group("DBT", min_size=2, max_size=4, skill="dbt")],
+        [staff("S1", "dbt")],
+        [room("R1")],
+        prog=prog,
+    )
+    held = Timetable((sess("Mon", "09:00", "10:00", "DBT", "S1", "R1", "P2 P3 P4 P5"),
+                      sess("Tue", "09:00", "10:00", "DBT", "S1", "R1", "P6 P7"))).numbered()
+    return scenario, held
+
+
+def test_the_seat_makers_of_a_patient_are_members_of_the_full_groups_they_need_who_can_move():
+    import random
+
+    from solver.fit import _round, _seat_makers
+
+    scenario, held = _full_dbt()
+    assert validate(scenario_without(scenario, {"P1"}), held) == []
+    assert _seat_makers(scenario, held, "P1", 6, random.Random(0)) == {"P2"}  # the one with more hours
+    # With a seat free somewhere in P1's hours there is nothing to make.
+    roomy = Timetable(tuple(replace(s, patient_ids=s.patient_ids[:3]) if s.day == 0 else s for s in held.sessions))
+    assert _seat_makers(scenario, roomy, "P1", 6, random.Random(0)) == set()
+    # Alone, P1 has no seat (a second group would be below its minimum); with P2 freed too, P2
+    # moves to Tuesday's group and P1 takes the seat.
+    alone = _round(scenario, held, {"P1"}, 10.0, None, 1)
+    assert alone is None or "P1" not in alone[1]
+    merged, placed = _round(scenario, held, {"P1", "P2"}, 10.0, None, 1)
+    assert placed == {"P1", "P2"}
+    assert validate(scenario, merged) == []
+    dbt = {s.day: sorted(s.patient_ids) for s in merged.sessions}
+    assert dbt == {0: ["P1", "P3", "P4", "P5"], 1: ["P2", "P6", "P7"]}
+    timetable, left = fit(scenario, held, {"P1"}, time.monotonic() + 60, seed=0)
+    assert left == set() and validate(scenario, timetable) == []
