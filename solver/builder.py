@@ -69,6 +69,11 @@ def model_size(space: Space) -> int:
     return total
 
 
+# Rules of one patient's week (subjects start with the patient): in best effort they bind a patient of
+# a pinned session only while that patient is in (IopModel.guard).
+_PATIENT_RULES = frozenset({"H1", "H2", "H2w", "H6"})
+
+
 class IopModel:
     """Builds the CP-SAT model for one scenario; ``build()`` composes it in a fixed order."""
 
@@ -115,6 +120,7 @@ class IopModel:
         self.pinned_leads: set[tuple[str, str, str]] = set()
         self.terms: dict[str, object] = {}
         self.inclusion_weight = 0
+        self.pinned_patients: set[str] = set()  # best effort: patients of pinned sessions
         self.term_scale: dict[str, int] = {}
 
     # ------------------------------------------------------------------ helpers
@@ -125,16 +131,21 @@ class IopModel:
         return self.length(activity_id) * self.prog.slot_minutes
 
     def guard(self, rule: str, subjects: tuple[str, ...], text: str) -> list:
-        """Enforcement literal for one rule family of one subject (only when explaining)."""
+        """Enforcement literals for one rule family of one subject: when explaining, the rule's own;
+        in best effort, a patient rule of a patient of a pinned session holds only if they are in (left
+        out, they keep their pinned days and the pins alone need not make a whole program day)."""
+        lits = []
+        if self.best_effort and rule in _PATIENT_RULES and subjects[0] in self.pinned_patients:
+            lits.append(self.inc[subjects[0]])
         if not self.explain:
-            return []
+            return lits
         name = f"{rule}[{','.join(subjects)}]"
         lit = self.guards.get(name)
         if lit is None:
             lit = self.m.new_bool_var(name)
             self.guards[name] = lit
             self.guard_text[name] = (text, subjects)
-        return [lit]
+        return [*lits, lit]
 
     def add(self, constraint, guard: list) -> None:
         """Add a bounded linear expression (or a Python bool) under an optional guard."""
@@ -176,10 +187,23 @@ class IopModel:
         """Best-effort mode: one literal per patient says whether the patient is scheduled."""
         for p in self.sc.patients:
             self.inc[p.id] = self.m.new_bool_var(f"include[{p.id}]") if self.best_effort else 1
+        if not self.best_effort:
+            return
+        # A pinned session is kept whole or not at all (H9): its patients are in together or out
+        # together, and the output drops it with them (solver/extract.py). Such a patient's pinned
+        # days are attended whatever happens, so their in-block sessions are tied to inclusion
+        # directly: until session 15 a left-out patient could keep sessions on a pinned day, and a
+        # best-effort solve returned `invalid` (the final check found the waitlisted patient in them).
+        for s in self.space.pins:
+            lits = [self.inc[pid] for pid in s.patient_ids if pid in self.inc]
+            self.pinned_patients.update(pid for pid in s.patient_ids if pid in self.inc)
+            for a, b in zip(lits, lits[1:]):
+                self.m.add(a == b)
 
     def _link_inclusion(self, patient_id: str, lit, in_block: bool = False) -> None:
-        """A left-out patient takes no session (in-block ones through their attended days)."""
-        if self.best_effort and not in_block:
+        """A left-out patient takes no session (in-block ones through their attended days, or
+        directly for a patient of a pinned session)."""
+        if self.best_effort and (not in_block or patient_id in self.pinned_patients):
             self.m.add_implication(lit, self.inc[patient_id])
 
     def add_group_variables(self) -> None:
@@ -618,6 +642,13 @@ class IopModel:
             if self.best_effort and not fixed_on:
                 lits[frozenset()] = self.m.new_bool_var(f"pattern[{p.id},none]")
                 self.m.add(lits[frozenset()] == 1 - self.inc[p.id])
+            elif self.best_effort and p.id in self.pinned_patients:
+                # Left out, a patient of a pinned session keeps only the pinned days.
+                pinned_only = frozenset(fixed_on)
+                if pinned_only not in lits:
+                    lits[pinned_only] = self.m.new_bool_var(f"pattern[{p.id},pinned]")
+                    self.m.add_implication(lits[pinned_only], self.inc[p.id].Not())
+                self.m.add_implication(self.inc[p.id].Not(), lits[pinned_only])
             if not lits:
                 continue  # H1 already makes this patient infeasible (or excluded)
             self.m.add_exactly_one(lits.values())

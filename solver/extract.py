@@ -12,8 +12,12 @@ from solver.space import GroupKey, SoloKey
 
 
 def extract(model: IopModel, value: Callable[[object], int]) -> Timetable:
-    """Sessions from variable values; aggregated group starts are split into their sessions."""
-    sessions: list[Session] = list(model.space.pins)
+    """Sessions from variable values; aggregated group starts are split into their sessions.
+
+    A pinned session whose patients are left out (best effort: they are in or out together) is
+    not kept: it would name patients the timetable does not schedule."""
+    left_out = {pid for pid, lit in model.inc.items() if not isinstance(lit, int) and not value(lit)}
+    sessions: list[Session] = [s for s in model.space.pins if not left_out.intersection(s.patient_ids)]
     sessions += _group_sessions(model, value)
     sessions += _solo_sessions(model, value)
     return Timetable(tuple(sessions)).numbered()

@@ -409,11 +409,8 @@ def _submodel(scenario: Scenario, timetable: Timetable, free: set[str], stabilit
     space.open_sessions = open_sessions
     space.outside_therapists = frozenset(p.primary_therapist for p in scenario.patients
                                          if p.id not in free and p.primary_therapist)
+    # (A pinned session's patients are in together or out together: IopModel in best effort.)
     model = IopModel(space, best_effort=True, day_patterns=False).build()
-    for pin in pins:  # a pinned session's patients are in together or out together
-        lits = [model.inc[pid] for pid in pin.patient_ids if not isinstance(model.inc.get(pid, 1), int)]
-        for a, b in zip(lits, lits[1:]):
-            model.m.add(a == b)
     partial = hints_from(model, Timetable(tuple(dissolved)))
     placed_before = {pid for s in timetable.sessions for pid in s.patient_ids if pid in free}
     for pid, lit in model.inc.items():

@@ -214,7 +214,8 @@ def _group(act: Activity) -> str:
     return act.name if "group" in act.name.lower() else f"{act.name} group"
 
 
-def _when(s: _Sess) -> str:
+def _when(s) -> str:
+    """"Mon 09:00": the day and start of a session (a _Sess or a Session)."""
     return f"{DAY_NAMES[s.day]} {format_time(s.start)}"
 
 

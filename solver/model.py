@@ -28,7 +28,7 @@ from scheduler.validate import objective as timetable_objective, soft_terms, val
 from solver.explain import core_explanation
 from solver.explain_checks import precheck
 from solver.fit import fit, improve
-from solver.greedy import GreedyResult, greedy_timetable, scenario_without
+from solver.greedy import GreedyResult, _when, greedy_timetable, scenario_without
 from solver.polish import polish_staff
 from solver.previous import from_previous
 from solver.repair import AnyOf, fix, repair, solve_cancellable
@@ -211,7 +211,23 @@ def solve(
     within a second even while an uninterruptible step (the greedy template, presolve)
     is running: the best timetable found so far is returned, or none yet.
     """
-    return _checked(scenario, _solve_answered(scenario, params, on_progress, cancel))
+    return _checked(scenario, _with_dropped_pins(scenario, _solve_answered(scenario, params, on_progress, cancel)))
+
+
+def _with_dropped_pins(scenario: Scenario, result: SolveResult) -> SolveResult:
+    """The result, its message naming the pinned sessions that are not kept because their patients are
+    on the waitlist (best effort: a pinned session is kept whole or not at all, H9)."""
+    if not result.waitlist or scenario.previous is None:
+        return result
+    waiting = {w.patient_id for w in result.waitlist}
+    dropped = [s for s in scenario.previous.pinned if waiting.intersection(s.patient_ids)]
+    if not dropped:
+        return result
+    named = ", ".join(f"{s.session_id or s.activity_id} ({_when(s)})" for s in dropped[:5])
+    more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
+    note = (f"{len(dropped)} pinned session(s) not kept, {named}{more}: their patients are on the waitlist "
+            "(a pinned session is kept whole or not at all).")
+    return replace(result, message=f"{result.message} {note}".strip())
 
 
 def _solve_answered(scenario: Scenario, params: SolveParams, on_progress, cancel) -> SolveResult:
@@ -802,7 +818,7 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
         soft_bound = (raw_bound - weight * len(left_out)) / OBJECTIVE_SCALE
         bound = min(objective, max(0.0, soft_bound))
         status = SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE
-    waitlist = tuple(WaitlistEntry(pid, _reason(model, pid, warm, findings)) for pid in left_out)
+    waitlist = tuple(WaitlistEntry(pid, _reason(model, pid, warm, findings, left_out)) for pid in left_out)
     first = relay.first_complete if not params.best_effort else (relay.history[0].seconds if relay.history else None)
     message = "" if not left_out else f"{len(left_out)} patient(s) on the waitlist."
     if left_out and proven_partial:
@@ -837,11 +853,20 @@ def _infeasible(model: IopModel, params: SolveParams, start: float, message: str
     )
 
 
-def _reason(model: IopModel, pid: str, warm: _Warm, findings) -> str:
-    """Why a patient stays on the waitlist, in words."""
+def _reason(model: IopModel, pid: str, warm: _Warm, findings, left_out=()) -> str:
+    """Why a patient stays on the waitlist, in words: a finding that names them; else a pinned session
+    they share with a patient a finding names (kept whole or not at all, it goes with that patient);
+    else the template's reason; else a general one."""
     for f in findings:
         if pid in f.subjects:
             return f.message
+    named = {subject for f in findings for subject in f.subjects}
+    for s in model.space.pins:
+        others = sorted(q for q in s.patient_ids if q != pid and q in named and q in left_out)
+        if pid in s.patient_ids and others:
+            activity = model.sc.activity_by_id[s.activity_id].name
+            return (f"shares a pinned {activity} session on {_when(s)} with {', '.join(others)}, who cannot be "
+                    "scheduled; a pinned session is kept whole or not at all")
     if pid in warm.unplaced:
         return warm.unplaced[pid]
     p = model.sc.patient_by_id[pid]

@@ -86,3 +86,47 @@ def test_best_effort_schedules_at_least_a_known_feasible_subset():
             f"the witness timetable proves fit"
         )
     assert scheduled >= known_size
+
+
+def test_a_patient_who_cannot_be_scheduled_takes_their_pinned_sessions_and_partners_along():
+    """Best effort with last week's timetable and two pinned group sessions, one of whose patients
+    (P001) can no longer be scheduled: they must now come five days but are available on three.
+
+    A pinned session is kept whole or not at all (H9), so it leaves with P001, and so do the
+    patients who share it, each told why; everyone else is scheduled and every pin not holding a
+    waitlisted patient is kept. Until session 15 the whole-week model let P001 keep sessions on the
+    pinned Monday while on the waitlist, and the result came back ``invalid`` (the final check found
+    a waitlisted patient in the timetable)."""
+    from scheduler.model import Timetable
+
+    clinic = generate_clinic(12, 4)
+    shared = [s for s in clinic.witness.sessions if len(s.patient_ids) >= 3][:2]
+    other = next(s for s in clinic.witness.sessions if not set(s.patient_ids) & set(shared[0].patient_ids)
+                 and len(s.patient_ids) >= 2)
+    pins = {*shared, other}
+    last_week = Timetable(tuple(replace(s, pinned=s in pins) for s in clinic.witness.sessions))
+    victim = shared[0].patient_ids[0]
+    patients = tuple(
+        replace(p, min_days=5, max_days=5,
+                availability=replace(p.availability, windows=tuple(w for w in p.availability.windows if w.day < 3)))
+        if p.id == victim else p for p in clinic.scenario.patients)
+    scenario = replace(clinic.scenario, patients=patients, previous=last_week)
+    assert any(victim in f.subjects for f in precheck(scenario))
+    assert all(victim in s.patient_ids for s in shared)  # both pins hold P001 (a Monday's two groups)
+    assert not set(other.patient_ids) & {pid for s in shared for pid in s.patient_ids}
+
+    result = solve(scenario, SolveParams(time_limit=15, best_effort=True, seed=0))
+
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), (result.headline(), result.explanations)
+    waitlisted = {w.patient_id for w in result.waitlist}
+    partners = {pid for s in shared for pid in s.patient_ids}
+    assert waitlisted == partners
+    reasons = {w.patient_id: w.reason for w in result.waitlist}
+    for pid in partners - {victim}:
+        assert "pinned" in reasons[pid] and victim in reasons[pid], reasons[pid]
+    assert validate(scenario_without(scenario, waitlisted), result.timetable) == []
+    assert not {pid for s in result.timetable.sessions for pid in s.patient_ids} & waitlisted
+    kept = {s.key() for s in result.timetable.sessions}
+    assert other.key() in kept  # the pin without a waitlisted patient stays
+    assert not any(s.key() in kept for s in shared)
+    assert "2 pinned session(s) not kept" in result.message
