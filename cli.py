@@ -249,6 +249,8 @@ def cmd_solve(args) -> int:
         )
     except OSError as exc:
         return _unwritable("the timetable", args.out, exc)
+    if result.waitlist and result.message:
+        print(result.message)  # how many are waitlisted, and any pinned session not kept with them
     for entry in result.waitlist:
         print(f"  waitlisted {entry.patient_id}: {entry.reason}")
     return 0

@@ -312,6 +312,7 @@ def test_best_effort_writes_the_waitlist(tmp_path):
     left_out = waitlist[0]["patient_id"]
     assert left_out in {"P1", "P2", "P3"} and waitlist[0]["reason"].strip()
     assert f"waitlisted {left_out}" in done.stdout
+    assert "1 patient(s) on the waitlist" in done.stdout  # the result's message, then each entry
     timetable = read_timetable(out / "sessions.csv", scenario)
     assert validate(scenario_without(scenario, [left_out]), timetable) == []
     assert left_out not in {pid for s in timetable.sessions for pid in s.patient_ids}
