@@ -223,11 +223,11 @@ def _with_dropped_pins(scenario: Scenario, result: SolveResult) -> SolveResult:
     dropped = [s for s in scenario.previous.pinned if waiting.intersection(s.patient_ids)]
     if not dropped:
         return result
-    named = ", ".join(f"{s.session_id or s.activity_id} ({_when(s)})" for s in dropped[:5])
-    more = f" and {len(dropped) - 5} more" if len(dropped) > 5 else ""
-    note = (f"{len(dropped)} pinned session(s) not kept, {named}{more}: their patients are on the waitlist "
-            "(a pinned session is kept whole or not at all).")
-    return replace(result, message=f"{result.message} {note}".strip())
+    names = tuple(f"{s.session_id or s.activity_id} ({_when(s)})" for s in dropped)
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    note = (f"{len(names)} pinned session(s) not kept, {', '.join(names[:5])}{more}: their patients are on the "
+            "waitlist (a pinned session is kept whole or not at all).")
+    return replace(result, message=f"{result.message} {note}".strip(), dropped_pins=names)
 
 
 def _solve_answered(scenario: Scenario, params: SolveParams, on_progress, cancel) -> SolveResult:

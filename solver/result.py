@@ -85,6 +85,9 @@ class SolveResult:
     message: str = ""
     explanations: tuple[str, ...] = ()
     waitlist: tuple[WaitlistEntry, ...] = ()
+    # Best effort: last week's pinned sessions not kept because their patients are on the waitlist
+    # (a pinned session is kept whole or not at all), each as "S003 (Mon 09:00)".
+    dropped_pins: tuple[str, ...] = ()
     history: tuple[Progress, ...] = field(default=(), repr=False)
     # Seconds spent building the search space and, where it is used, the whole-week CP-SAT
     # model (None when the solve stopped before building them).
@@ -130,6 +133,7 @@ class SolveResult:
             "message": self.message,
             "explanations": list(self.explanations),
             "waitlist": [{"patient_id": w.patient_id, "reason": w.reason} for w in self.waitlist],
+            "dropped_pins": list(self.dropped_pins),
         }
 
 

@@ -129,4 +129,4 @@ def test_a_patient_who_cannot_be_scheduled_takes_their_pinned_sessions_and_partn
     kept = {s.key() for s in result.timetable.sessions}
     assert other.key() in kept  # the pin without a waitlisted patient stays
     assert not any(s.key() in kept for s in shared)
-    assert "2 pinned session(s) not kept" in result.message
+    assert "2 pinned session(s) not kept" in result.message and len(result.dropped_pins) == 2

@@ -86,3 +86,30 @@ def test_cancel_before_the_first_solution_still_answers(qtbot):
     assert took < 1.5, f"the answer came {took:.2f} s after the cancel"
     assert blocker.args[0].result.status in (SolveStatus.CANCELLED, SolveStatus.INFEASIBLE, SolveStatus.INVALID)
     assert not runner.is_running()
+
+
+def test_a_best_effort_result_that_drops_a_pinned_session_is_reviewed_as_valid_and_says_so():
+    """P3 is waitlisted and last week's pinned IND of P3 cannot be kept (it would name a patient the
+    timetable does not schedule): the review checks the pins without waitlisted patients, so it finds
+    no broken rule, and the status words name the pinned session not kept."""
+    import solver_fixtures as fx
+    from dataclasses import replace
+
+    from ui.outcome import review
+
+    base = fx.oversubscribed_therapist()
+    pinned = fx.sess("Mon", "10:00", "11:00", "IND", "T1", "O1", "P3", pinned=True)
+    scenario = replace(base, previous=Timetable((replace(pinned, session_id="S9"),)))
+    kept = Timetable((fx.sess("Mon", "09:00", "10:00", "IND", "T1", "O1", "P1"),
+                      fx.sess("Mon", "10:00", "11:00", "IND", "T1", "O1", "P2"))).numbered()
+    result = SolveResult(SolveStatus.FEASIBLE, kept, objective=0.0, bound=0.0, seconds=1.0,
+                         waitlist=(WaitlistEntry("P3", "no time left with their therapist"),),
+                         dropped_pins=("S9 (Mon 10:00)",))
+    outcome = review(scenario, result)
+    assert outcome.violations == ()
+    detail = status_words(result)[1]
+    assert "1 patient(s) are on the waitlist" in detail and "1 pinned session(s) could not be kept" in detail
+    # And through summary.json (a stored result) the same.
+    from ui.outcome import result_from_summary
+
+    assert result_from_summary(result.summary(), kept).dropped_pins == ("S9 (Mon 10:00)",)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field, replace
 
 from scheduler.model import Scenario, Timetable
 from scheduler.validate import patient_compliance, validate
+from solver.greedy import scenario_without
 from solver.result import SolveResult, SolveStatus, Term, WaitlistEntry
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,10 @@ def without_waitlist(scenario: Scenario, result: SolveResult) -> Scenario:
     """The scenario as a best-effort timetable answers it: waitlisted patients are not in it.
 
     The validator checks every patient of the scenario; a patient on the waitlist
-    has no sessions by design, which is not a broken rule but the waitlist itself.
+    has no sessions by design, which is not a broken rule but the waitlist itself, and a pinned
+    session that holds them is not kept (kept whole or not at all), which is not an H9 break.
     """
-    if not result.waitlist:
-        return scenario
-    out = {w.patient_id for w in result.waitlist}
-    return replace(scenario, patients=tuple(p for p in scenario.patients if p.id not in out))
+    return scenario_without(scenario, {w.patient_id for w in result.waitlist})
 
 
 def result_from_summary(summary: dict | None, timetable: Timetable | None) -> SolveResult:
@@ -77,6 +76,7 @@ def result_from_summary(summary: dict | None, timetable: Timetable | None) -> So
         message=summary.get("message", ""),
         explanations=tuple(summary.get("explanations", ())),
         waitlist=waitlist,
+        dropped_pins=tuple(summary.get("dropped_pins", ())),
     )
 
 
@@ -85,6 +85,9 @@ def status_words(result: SolveResult | None) -> tuple[str, str]:
     headline, detail = _status_words(result)
     if result is not None and result.waitlist:
         detail += f" {len(result.waitlist)} patient(s) are on the waitlist."
+    if result is not None and result.dropped_pins:
+        detail += (f" {len(result.dropped_pins)} pinned session(s) could not be kept: their patients are on the "
+                   "waitlist.")
     return headline, detail
 
 
