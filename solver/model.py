@@ -211,7 +211,46 @@ def solve(
     within a second even while an uninterruptible step (the greedy template, presolve)
     is running: the best timetable found so far is returned, or none yet.
     """
-    return _checked(scenario, _with_dropped_pins(scenario, _solve_answered(scenario, params, on_progress, cancel)))
+    result = _solve_answered(scenario, params, on_progress, cancel)
+    return _checked(scenario, _with_dropped_pins(scenario, _with_reasons(scenario, result)))
+
+
+def _with_reasons(scenario: Scenario, result: SolveResult) -> SolveResult:
+    """The result, each waitlisted patient's reason the pre-solve finding that bears on them where there
+    is one (``_finding_reason``): the scarce resource rather than the group the template last tried."""
+    if not result.waitlist:
+        return result
+    findings = _precheck(scenario)
+    if not findings:
+        return result
+    entries = []
+    for entry in result.waitlist:
+        better = _finding_reason(scenario, entry.patient_id, findings)
+        keep = better is None or entry.reason.startswith("shares a pinned")
+        entries.append(entry if keep else replace(entry, reason=better))
+    return replace(result, waitlist=tuple(entries))
+
+
+def _finding_reason(scenario: Scenario, pid: str, findings) -> str | None:
+    """A finding that names the patient; else one that names a shortage (no patient named) of an
+    activity the patient requires: not everyone who needs it can have it, so the patient may be left
+    out for it. The template names the group or hour it last tried instead (a best-effort solve of 50
+    patients where the prescriber's hours run short: two of six reasons named a relapse-prevention or
+    CBT group)."""
+    for f in findings:
+        if pid in f.subjects:
+            return f.message
+    patient = scenario.patient_by_id.get(pid)
+    if patient is None:
+        return None
+    needed = {r.activity_id for r in patient.requirements if r.min_count > 0}
+    for f in findings:
+        if scenario.patient_by_id.keys() & set(f.subjects):
+            continue
+        for aid in sorted(needed.intersection(f.subjects)):
+            name = scenario.activity_by_id[aid].name if aid in scenario.activity_by_id else aid
+            return f"needs {name}, and not everyone who needs it can have it: {f.message}"
+    return None
 
 
 def _with_dropped_pins(scenario: Scenario, result: SolveResult) -> SolveResult:

@@ -70,9 +70,12 @@ def test_best_effort_schedules_at_least_a_known_feasible_subset():
     in_timetable = {pid for s in result.timetable.sessions for pid in s.patient_ids}
     assert not in_timetable & set(waitlisted)
     assert in_timetable | set(waitlisted) == {p.id for p in scenario.patients}
-    # Every patient left out comes with a reason in words.
+    # Every patient left out comes with a reason in words; one who needs the prescriber is told of
+    # the prescriber's hours (the scarce resource), not of a group the template last tried.
     for entry in result.waitlist:
         assert entry.reason.strip(), entry
+        if {"MED", "EVAL"} & {r.activity_id for r in scenario.patient_by_id[entry.patient_id].requirements}:
+            assert "MD1" in entry.reason and "20 h" in entry.reason, entry
     if result.waitlist:
         assert str(len(result.waitlist)) in result.message
 
@@ -130,3 +133,16 @@ def test_a_patient_who_cannot_be_scheduled_takes_their_pinned_sessions_and_partn
     assert other.key() in kept  # the pin without a waitlisted patient stays
     assert not any(s.key() in kept for s in shared)
     assert "2 pinned session(s) not kept" in result.message and len(result.dropped_pins) == 2
+
+
+def test_a_waitlist_reason_names_the_shortage_of_an_activity_the_patient_needs():
+    from solver.model import _finding_reason
+
+    scenario, _referrals, _witness = oversubscribed()
+    findings = precheck(scenario)
+    needs_md = next(p for p in scenario.patients if p.requirement("MED"))
+    reason = _finding_reason(scenario, needs_md.id, findings)
+    assert reason.startswith("needs Medication check, and not everyone who needs it can have it: ")
+    assert "MD1" in reason and "22.25 h" in reason
+    no_md = next(p for p in scenario.patients if not p.requirement("MED") and not p.requirement("EVAL"))
+    assert _finding_reason(scenario, no_md.id, findings) is None
