@@ -119,6 +119,13 @@ class Program:
     def slots_per_day(self) -> int:
         return (self.close - self.open) // self.slot_minutes
 
+    def next_day(self, day: int) -> int | None:
+        """The calendar day after ``day`` in this week, whose first day is week_start's weekday (Monday
+        without one); None for the week's last day. S6 counts a patient's attended days whose next day
+        is attended too: in a week from Sunday, Sun-Mon are consecutive; in a week from Monday, Sun is last."""
+        first = self.week_start.weekday() if self.week_start is not None else 0
+        return None if (day - first) % 7 == 6 else (day + 1) % 7
+
     def date_of(self, day: int) -> date | None:
         """Calendar date of a weekday index, counted from week_start's own weekday."""
         if self.week_start is None:

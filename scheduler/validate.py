@@ -675,13 +675,16 @@ def _efficiency(scenario: Scenario, bookings: list[_Booking]) -> int:
 
 
 def _spread(scenario: Scenario, bookings: list[_Booking]) -> int:
-    """S6: per patient, attended days d with d+1 also attended, both program days."""
+    """S6: per patient, attended days d whose next calendar day in the week (``Program.next_day``) is
+    attended too, both program days."""
     by_patient = _by_patient(bookings)
-    program_days = set(scenario.program.days)
+    program = scenario.program
+    program_days = set(program.days)
     total = 0
     for patient in scenario.patients:
         days = set(_in_block_by_day(by_patient.get(patient.id, [])))
-        total += sum(1 for d in days if d + 1 in days and d in program_days and d + 1 in program_days)
+        total += sum(1 for d in days if program.next_day(d) in days and d in program_days
+                     and program.next_day(d) in program_days)
     return total
 
 

@@ -210,7 +210,7 @@ class _Relaxation:
             lam = {}
             for pattern in day_patterns([d for d in days if day_minutes.get(d)], lim.min_days, lim.max_days,
                                         pinned_days[p.id]):
-                outside, adjacent = pattern_counts(pattern, p.preferred_days)
+                outside, adjacent = pattern_counts(pattern, p.preferred_days, prog)
                 cost = coef["preferences"] * outside + coef["spread"] * adjacent
                 lam[pattern] = m.new_bool_var(f"pattern[{p.id},{''.join(map(str, pattern))}]")
                 if cost:

@@ -696,7 +696,7 @@ class IopModel:
             if not p.preferred_days:
                 continue
             if p.id in self.patterns:
-                total += sum(pattern_counts(pat, p.preferred_days)[0] * v for pat, v in self.patterns[p.id].items())
+                total += sum(pattern_counts(pat, p.preferred_days, self.prog)[0] * v for pat, v in self.patterns[p.id].items())
             else:
                 total += sum(self.y[p.id, d] for d in self.prog.days if d not in p.preferred_days)
         return total
@@ -788,13 +788,13 @@ class IopModel:
         """S6: pairs of consecutive program days both attended, per patient."""
         total = 0
         days = self.prog.days
-        pairs = [(d, d + 1) for d in days if d + 1 in days]
-        segments = sum(1 for d in days if d - 1 not in days)
+        pairs = [(d, self.prog.next_day(d)) for d in days if self.prog.next_day(d) in days]
+        segments = sum(1 for d in days if not any(self.prog.next_day(e) == d for e in days))
         for p in self.sc.patients:
             if not pairs:
                 break
             if p.id in self.patterns:
-                total += sum(pattern_counts(pat, ())[1] * v for pat, v in self.patterns[p.id].items())
+                total += sum(pattern_counts(pat, (), self.prog)[1] * v for pat, v in self.patterns[p.id].items())
                 continue
             qs = []
             for d, e in pairs:

@@ -600,12 +600,13 @@ def _cheapest_days(scenario: Scenario) -> dict[str, float]:
 
 
 def _days_cost(prog, patient, days) -> float:
-    outside, adjacent = pattern_counts(days, patient.preferred_days)
+    outside, adjacent = pattern_counts(days, patient.preferred_days, prog)
     return prog.weights.of("preferences") * outside + prog.weights.of("spread") * adjacent
 
 
 def _day_excess(scenario: Scenario, timetable: Timetable, cheapest: dict[str, float] | None = None) -> dict[str, float]:
-    """Per patient, what their attended days cost in S1 + S6 above their cheapest days (``_cheapest_days``)."""
+    """Per patient, what their attended days cost in S1 + S6 above their cheapest days (``_cheapest_days``),
+    plus their own continuity cost (``_continuity_excess``): what a round around them might save."""
     if cheapest is None:
         cheapest = _cheapest_days(scenario)
     acts = scenario.activity_by_id
@@ -615,8 +616,32 @@ def _day_excess(scenario: Scenario, timetable: Timetable, cheapest: dict[str, fl
         if a is not None and a.in_block:
             for pid in s.patient_ids:
                 days.setdefault(pid, set()).add(s.day)
-    return {p.id: max(0.0, _days_cost(scenario.program, p, frozenset(days[p.id])) - cheapest.get(p.id, 0.0))
-            for p in scenario.patients if days.get(p.id)}
+    excess = {p.id: max(0.0, _days_cost(scenario.program, p, frozenset(days[p.id])) - cheapest.get(p.id, 0.0))
+              for p in scenario.patients if days.get(p.id)}
+    for pid, extra in _continuity_excess(scenario, timetable).items():
+        excess[pid] = excess.get(pid, 0.0) + extra
+    return excess
+
+
+def _continuity_excess(scenario: Scenario, timetable: Timetable) -> dict[str, float]:
+    """Per patient, what their own continuity costs (S2, weighted): facilitators of their process
+    groups beyond the activity's staff count, as ``scheduler.validate`` counts them."""
+    weight = scenario.program.weights.of("continuity")
+    if not weight:
+        return {}
+    acts = scenario.activity_by_id
+    seen: dict[tuple[str, str], set[str]] = {}
+    for s in timetable.sessions:
+        a = acts.get(s.activity_id)
+        if a is not None and a.is_group and a.skill == PROCESS_SKILL:
+            for pid in s.patient_ids:
+                seen.setdefault((pid, a.id), set()).update(s.staff_ids)
+    out: dict[str, float] = {}
+    for (pid, aid), staff in seen.items():
+        extra = len(staff) - acts[aid].staff_count
+        if extra > 0:
+            out[pid] = out.get(pid, 0.0) + weight * extra
+    return out
 
 
 def _target(movable: list[str], excess: dict[str, float], rng: random.Random) -> str:

@@ -846,7 +846,7 @@ class _Greedy:
                 if not set(forced) <= set(combo):
                     continue
                 nonpref = sum(1 for d in combo if d not in pref) if pref else 0
-                adjacent = sum(1 for d in combo if d + 1 in combo and d + 1 in self.days)
+                adjacent = sum(1 for d in combo if self.prog.next_day(d) in combo and self.prog.next_day(d) in self.days)
                 scored.append((w.preferences * nonpref + w.spread * adjacent + herd(combo), combo))
             scored.sort()
             for _, combo in scored[:_MAX_DAY_SETS]:

@@ -104,11 +104,11 @@ def day_patterns(possible, min_days: int, max_days: int, pinned) -> list[frozens
     return found
 
 
-def pattern_counts(pattern, preferred_days) -> tuple[int, int]:
+def pattern_counts(pattern, preferred_days, program) -> tuple[int, int]:
     """What a day pattern costs in the soft goals: (days outside ``preferred_days``, S1; 0
-    when the patient states none) and (pairs of consecutive days both attended, S6)."""
+    when the patient states none) and (days whose next day in the week is attended too, S6)."""
     outside = sum(1 for d in pattern if d not in preferred_days) if preferred_days else 0
-    return outside, sum(1 for d in pattern if d + 1 in pattern)
+    return outside, sum(1 for d in pattern if program.next_day(d) in pattern)
 
 
 def allowed_max(patient: Patient, activity: Activity) -> int:

@@ -211,3 +211,22 @@ def test_day_patterns_price_preferences_and_spread_together():
     result = solve_micro(scenario)
     assert result.status == SolveStatus.OPTIMAL and validate(scenario, result.timetable) == []
     assert result.objective == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(("week_start", "spread"), [(None, 0), ("2026-11-29", 1)])
+def test_the_week_from_sunday_puts_sunday_next_to_monday(week_start, spread):
+    """Sun, Mon, Tue and Wed open, one patient comes three days: in a week from Monday, Sunday is the
+    week's last day, so Sun-Mon-Wed has no two days in a row (S6 = 0); in a week from Sunday the four
+    days are a row and any three of them hold a pair (S6 = 1). The relaxation's bound, the solver's
+    proven optimum and the validator agree."""
+    from datetime import date
+
+    start = None if week_start is None else date.fromisoformat(week_start)
+    prog = program("Mon-Wed,Sun", "09:00", "10:00", week_start=start)
+    p = patient("P1", "PROC=3", "Mon-Wed,Sun 09:00-10:00", min_days=3, max_days=3, min_week_hours=0)
+    scenario = micro([p], [group("PROC", min_size=1)], [staff("T1")], [room("G1")], prog)
+    expected = 3 * scenario.program.weights.efficiency + spread * scenario.program.weights.spread
+    assert relaxation_bound(build_space(scenario), 10) == pytest.approx(expected)
+    result = solve_micro(scenario)
+    assert result.status == SolveStatus.OPTIMAL and validate(scenario, result.timetable) == []
+    assert result.objective == pytest.approx(expected) == objective(scenario, result.timetable)

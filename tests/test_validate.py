@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
+from datetime import date
 
 import pytest
 
@@ -668,3 +669,22 @@ def test_validate_imports_only_the_standard_library_and_the_domain():
         for alias in node.names
     }
     assert imported <= {"__future__", "collections", "dataclasses", "scheduler"}, imported
+
+
+@pytest.mark.parametrize(
+    ("week_start", "sun_mon_wed", "sun_to_wed"),
+    [
+        (None, 0, 2),  # a week from Monday: Sunday is its last day, so Sun-Mon are not consecutive
+        (date(2026, 11, 29), 1, 3),  # a week from Sunday 29 Nov: Sun-Mon are
+    ],
+)
+def test_s6_follows_the_weeks_own_order_of_days(scn, week_start, sun_mon_wed, sun_to_wed):
+    """A Sun-Thu program: whether Sunday comes before Monday is the week's own order (week_start's
+    weekday; Monday without one). Found by an outside check: a week from Sunday scored 3 where 6 was due."""
+    sunday_week = fx.with_program(scn, days=(6, 0, 1, 2, 3), week_start=week_start)
+
+    def attends(*days):
+        return Timetable(tuple(Session(d, 9 * 60, 10 * 60, "PSYED", ("S2",), "R2", ("P4",)) for d in days))
+
+    assert soft_terms(sunday_week, attends(6, 0, 2))["spread"] == float(sun_mon_wed)
+    assert soft_terms(sunday_week, attends(6, 0, 1, 2))["spread"] == float(sun_to_wed)
