@@ -840,6 +840,11 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
             "try a longer time limit, or best-effort mode for a timetable with a waitlist.",
         )
     timetable = extract(model, value)
+    # A pinned session left out with its patients still holds its staff and room in the model (pins
+    # are constants there), so the model's proofs speak of weeks that keep those hours free: with such
+    # a pin neither its optimum nor its bounds hold for the timetable returned (an outside check: a
+    # best-effort week "optimal" at 11 where 9 was possible, the pin's hours still in S4).
+    dropped = any(set(left_out).intersection(s.patient_ids) for s in model.space.pins)
     # Penalty variables may carry slack in an intermediate solution (a facilitator counted
     # who leads no session, say); the timetable's own score is what is reported.
     terms = _score_timetable(model.sc, timetable)
@@ -850,18 +855,23 @@ def _result(model, value, code, raw_bound, relay, seconds, cancelled, params, wa
             log.warning("solver terms %.2f below the timetable's score %.2f", internal, objective)
     except Exception:  # a stored assignment answers for variables, not expressions
         pass
-    if code == cp_model.OPTIMAL:
+    if code == cp_model.OPTIMAL and not dropped:
         bound, status = objective, SolveStatus.OPTIMAL
     else:
         # Soft-goal part of the bound, for timetables leaving out no more patients than this one.
         soft_bound = (raw_bound - weight * len(left_out)) / OBJECTIVE_SCALE
-        bound = min(objective, max(0.0, soft_bound))
+        bound = 0.0 if dropped else min(objective, max(0.0, soft_bound))
         status = SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE
     waitlist = tuple(WaitlistEntry(pid, _reason(model, pid, warm, findings, left_out)) for pid in left_out)
     first = relay.first_complete if not params.best_effort else (relay.history[0].seconds if relay.history else None)
     message = "" if not left_out else f"{len(left_out)} patient(s) on the waitlist."
-    if left_out and proven_partial:
+    # The bound proves how many must be left out (each outweighs every soft goal together); with pins
+    # in the week, only for weeks that keep every pinned session's hours (see above), so not said.
+    must_wait = int((raw_bound + 1e-6) // weight) if weight else 0
+    if left_out and not model.space.pins and must_wait >= len(left_out):
         message += " The bound proves no timetable holds more patients."
+    elif left_out and not model.space.pins and must_wait >= 1:
+        message += f" The bound proves at least {must_wait} must wait."
     return SolveResult(
         status,
         timetable=timetable,

@@ -133,6 +133,8 @@ def test_a_patient_who_cannot_be_scheduled_takes_their_pinned_sessions_and_partn
     assert other.key() in kept  # the pin without a waitlisted patient stays
     assert not any(s.key() in kept for s in shared)
     assert "2 pinned session(s) not kept" in result.message and len(result.dropped_pins) == 2
+    # The model held the dropped pins' staff and rooms: its proofs do not speak of this week.
+    assert result.status != SolveStatus.OPTIMAL and result.bound == 0.0 and "proves" not in result.message
 
 
 def test_a_waitlist_reason_names_the_shortage_of_an_activity_the_patient_needs():

@@ -593,6 +593,10 @@ def test_best_effort_waitlists_who_does_not_fit(builder):
     assert result.objective == pytest.approx(objective(rest, result.timetable), abs=1e-6)
     summary = result.summary()
     assert [w["patient_id"] for w in summary["waitlist"]] == waitlisted
+    # Proven optimal: the bound proves one must wait, and no more than one (until session 15 the
+    # message said "no timetable holds more" whenever the bound proved anyone must wait).
+    if result.status == SolveStatus.OPTIMAL:
+        assert "The bound proves no timetable holds more patients." in result.message
 
 
 @pytest.mark.parametrize("builder", [fx.oversubscribed_therapist, fx.oversubscribed_group],
