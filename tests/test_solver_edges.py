@@ -256,6 +256,8 @@ def test_odd_durations_on_a_five_minute_grid_with_one_group_room():
     fit had half the time limit first and the week stayed `unknown` at 15 and 60 s (the whole-week
     model alone finds one in ~10 s). With a third or more left out, the fit now gets a tenth and the
     model the rest (30 s: complete, objective 12.75 against the outside check's own 22.75)."""
+    from solver_fixtures import reqs as needs
+
     gap = parse_availability
     activities = (
         Activity("PROC", "Process group", Mode.GROUP, 55, 2, 8, "process", room_kind=RoomKind.GROUP),
@@ -270,14 +272,6 @@ def test_odd_durations_on_a_five_minute_grid_with_one_group_room():
              Staff("MD", "Dr", "MD", frozenset({"prescriber"}), gap("Mon,Wed 10:10-11:05")))
     rooms = (Room("G1", "Oak", RoomKind.GROUP, 8), Room("O1", "Off", RoomKind.OFFICE, 1),
              Room("O2", "Off2", RoomKind.OFFICE, 1))
-
-    def needs(text):
-        out = []
-        for part in text.split(";"):
-            aid, _, count = part.strip().partition("=")
-            low, _, high = count.partition("-")
-            out.append(Requirement(aid, int(low), int(high or low)))
-        return tuple(out)
 
     patients = (Patient("P1", "A", primary_therapist="T1", requirements=needs("PROC=3-5; CBT=2; IND=1; MED=1")),
                 Patient("P2", "B", availability=gap("Mon-Fri 08:05-12:35"), primary_therapist="T2",
