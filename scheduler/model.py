@@ -336,3 +336,20 @@ class Scenario:
 
     def with_previous(self, previous: Timetable | None) -> Scenario:
         return replace(self, previous=previous)
+
+
+def scenario_without(scenario: Scenario, patient_ids) -> Scenario:
+    """The scenario without these patients, and without last week's sessions that name them (a
+    best-effort timetable answers this scenario: its waitlisted patients, and the pinned sessions
+    that go with them, are not held to the rules)."""
+    drop = set(patient_ids)
+    if not drop:
+        return scenario
+    previous = scenario.previous
+    if previous is not None:
+        previous = Timetable(tuple(s for s in previous.sessions if not drop.intersection(s.patient_ids)))
+    return replace(
+        scenario,
+        patients=tuple(p for p in scenario.patients if p.id not in drop),
+        previous=previous,
+    )

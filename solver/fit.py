@@ -337,14 +337,16 @@ def _neighbourhood(scenario: Scenario, timetable: Timetable, target: str, left: 
     return free
 
 
-def _completed(model: IopModel, partial: dict, seconds: float, cancel) -> list[int] | None:
+def completed(model: IopModel, partial: dict, seconds: float, cancel, workers: int = 1) -> list[int] | None:
+    """A full assignment of the model with the ``partial`` values fixed, found for feasibility alone
+    (the objective set aside), or None: the solution's values in variable order."""
     trial = model.m.clone()
     for var, value in partial.items():
         fix(trial, var.index, value)
     trial.clear_objective()  # for feasibility; with the objective kept: no better (model._add_complete_hint)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
-    solver.parameters.num_workers = 1
+    solver.parameters.num_workers = workers
     if solve_cancellable(solver, trial, cancel) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return list(solver.response_proto.solution)
     return None
@@ -506,7 +508,7 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
     # Every other round gives the partial hint only: a complete hint keeps the search near the
     # current week, which is what a large clinic needs (measured: 120 patients, 5 left out
     # -> 0), while a small clinic sometimes needs a different week (12 patients: 2 -> 0).
-    values = _completed(model, partial, min(1.0, seconds / 4), cancel) if seed % 2 else None
+    values = completed(model, partial, min(1.0, seconds / 4), cancel) if seed % 2 else None
     if values is not None:
         for i, value in enumerate(values):
             model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
@@ -703,7 +705,7 @@ def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], sec
     for lit in model.inc.values():
         if not isinstance(lit, int):
             model.m.add(lit == 1)
-    values = _completed(model, partial, min(1.0, seconds / 3), cancel)
+    values = completed(model, partial, min(1.0, seconds / 3), cancel)
     if values is None:
         return None, False
     for i, value in enumerate(values):

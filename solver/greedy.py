@@ -56,6 +56,7 @@ from scheduler.model import (
     Session,
     Timetable,
     Window,
+    scenario_without,
 )
 from scheduler.timegrid import format_time, open_windows
 
@@ -144,21 +145,6 @@ def greedy_timetable(scenario: Scenario, *, orders: int | None = None, deadline:
             result = _Greedy(scenario, variant, first=first).run()
             consider(result)
     return best[1]
-
-
-def scenario_without(scenario: Scenario, patient_ids) -> Scenario:
-    """The scenario without these patients, and without last week's sessions that name them."""
-    drop = set(patient_ids)
-    if not drop:
-        return scenario
-    previous = scenario.previous
-    if previous is not None:
-        previous = Timetable(tuple(s for s in previous.sessions if not drop.intersection(s.patient_ids)))
-    return replace(
-        scenario,
-        patients=tuple(p for p in scenario.patients if p.id not in drop),
-        previous=previous,
-    )
 
 
 # --------------------------------------------------------------------------- board

@@ -27,11 +27,11 @@ from solver.extract import extract, hints_from
 from scheduler.validate import objective as timetable_objective, soft_terms, validate
 from solver.explain import core_explanation
 from solver.explain_checks import precheck
-from solver.fit import fit, improve
+from solver.fit import completed, fit, improve
 from solver.greedy import GreedyResult, _when, greedy_timetable, scenario_without
 from solver.polish import polish_staff
 from solver.previous import from_previous
-from solver.repair import AnyOf, fix, repair, solve_cancellable
+from solver.repair import AnyOf, repair, solve_cancellable
 from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
 
@@ -759,20 +759,13 @@ def _everyone_first(model: IopModel, warm: _Warm, deadline: float, cancel, relay
     seconds = deadline - time.monotonic()
     if seconds < 0.5:
         return warm
-    trial = model.m.clone()
-    for lit in model.inc.values():
-        if not isinstance(lit, int):
-            trial.add(lit == 1)
-    trial.clear_objective()
-    trial.clear_hints()
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = 2
-    code = solve_cancellable(solver, trial, cancel)
-    log.info("a week for everyone, soft goals aside: %s in %.2fs", solver.status_name(code), solver.wall_time)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    began = time.monotonic()
+    values = completed(model, {lit: 1 for lit in model.inc.values() if not isinstance(lit, int)}, seconds, cancel,
+                       workers=2)
+    log.info("a week for everyone, soft goals aside: %s in %.2fs", "found" if values else "none",
+             time.monotonic() - began)
+    if values is None:
         return warm
-    values = list(solver.response_proto.solution)
     timetable = extract(model, lambda v: values[v.index])
     model.m.clear_hints()
     for i, value in enumerate(values):
@@ -789,28 +782,20 @@ def _add_complete_hint(model: IopModel, partial: dict, seconds: float) -> list[i
     (days, blocks, facilitators), which it often fails to do; a full assignment is taken
     as a first solution at once. If the partial hint cannot be completed, it is given as is.
     """
-    trial = model.m.clone()
-    for var, value in partial.items():
-        fix(trial, var.index, value)
     # Completed for feasibility: the derived variables (days, spans, balance, continuity) may
     # keep slack (a template of 40 patients, seed 1, scoring 181.5 became a hint worth 313.5).
     # Completing it with the objective kept made it worth 181.5 in the same 0.15 s, but moved
     # no result: 40 patients, seeds 0-2, 60 s, one run each: 137.5/168.5/161 without,
     # 137.5/169.5/172.5 with; improvement rounds (3 x 3 runs of 30 s) the same within noise.
-    trial.clear_objective()
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = 1
-    code = solve_cancellable(solver, trial, None)
-    if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        values = list(solver.response_proto.solution)
+    values = completed(model, partial, seconds, None)
+    if values is not None:
         for i, value in enumerate(values):
             model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
         log.info("warm start completed into a full hint")
         return values
     for var, value in partial.items():
         model.m.add_hint(var, value)
-    log.info("warm start could not be completed (%s); partial hint given", solver.status_name(code))
+    log.info("warm start could not be completed; partial hint given")
     return None
 
 

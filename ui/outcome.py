@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field, replace
 
-from scheduler.model import Scenario, Timetable
+from scheduler.model import Scenario, Timetable, scenario_without
 from scheduler.validate import patient_compliance, validate
-from solver.greedy import scenario_without
 from solver.result import SolveResult, SolveStatus, Term, WaitlistEntry
 
 log = logging.getLogger(__name__)
