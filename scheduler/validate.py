@@ -625,15 +625,26 @@ def _preferences(scenario: Scenario, bookings: list[_Booking]) -> int:
 
 def _continuity(scenario: Scenario, bookings: list[_Booking]) -> int:
     """S2: per patient and process group activity, distinct facilitators beyond staff_count."""
+    return sum(_continuity_by_patient(scenario, bookings).values())
+
+
+def continuity_by_patient(scenario: Scenario, timetable: Timetable) -> dict[str, int]:
+    """Each patient's own part of S2 (those with none are not listed)."""
+    return _continuity_by_patient(scenario, _bookings(scenario, tuple(timetable.sessions)))
+
+
+def _continuity_by_patient(scenario: Scenario, bookings: list[_Booking]) -> dict[str, int]:
     staff_seen: dict[tuple[str, str], set[str]] = defaultdict(set)
     for b in bookings:
         if b.activity.is_group and b.activity.skill == "process":
             for pid in b.patients:
                 staff_seen[(pid, b.activity.id)].update(b.session.staff_ids)
-    return sum(
-        max(0, len(staff) - scenario.activity_by_id[activity_id].staff_count)
-        for (_, activity_id), staff in staff_seen.items()
-    )
+    out: dict[str, int] = defaultdict(int)
+    for (pid, activity_id), staff in staff_seen.items():
+        extra = len(staff) - scenario.activity_by_id[activity_id].staff_count
+        if extra > 0:
+            out[pid] += extra
+    return dict(out)
 
 
 def _stability(scenario: Scenario, bookings: list[_Booking]) -> int:

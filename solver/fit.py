@@ -41,11 +41,11 @@ from ortools.sat.python import cp_model
 
 from scheduler.model import Availability, Scenario, Session, Timetable, Window
 from scheduler.timegrid import open_windows
-from scheduler.validate import objective, validate
+from scheduler.validate import continuity_by_patient, objective, validate
 from solver.builder import PROCESS_SKILL, IopModel
 from solver.extract import extract, hints_from
 from solver.polish import can_lead, clear_the_way, inside_any, therapist_needs, unmet_needs
-from solver.space import OpenSession, build_space, day_patterns, eligible, pattern_counts
+from solver.space import OpenSession, build_space, day_patterns, eligible, pattern_counts, seats_in
 
 from solver.repair import fix, solve_cancellable
 
@@ -232,7 +232,8 @@ def _seat_makers(scenario: Scenario, timetable: Timetable, target: str, most: in
                       and any(w.start <= s.start and s.end <= w.end for w in windows[d])
                       and all(q in scenario.patient_by_id and scenario.patient_by_id[q].cohort == p.cohort
                               for q in s.patient_ids)]
-            if not groups or any(len(s.patient_ids) < _seats(scenario, a, s) for s in groups):
+            if not groups or any(len(s.patient_ids) < seats_in(a, scenario.room_by_id.get(s.room_id or ""))
+                                 for s in groups):
                 continue
             members = []
             for s in groups:
@@ -250,12 +251,6 @@ def _seat_makers(scenario: Scenario, timetable: Timetable, target: str, most: in
         if not any(q in free for _, q in members):
             free.add(members[0][1])
     return free
-
-
-def _seats(scenario: Scenario, activity, session: Session) -> int:
-    """Patients a session of this group activity can seat in its room."""
-    room = scenario.room_by_id.get(session.room_id or "")
-    return min(activity.max_size, room.capacity) if room is not None else activity.max_size
 
 
 def _pins_of(scenario: Scenario, patients: set[str]) -> list[Session]:
@@ -626,24 +621,11 @@ def _day_excess(scenario: Scenario, timetable: Timetable, cheapest: dict[str, fl
 
 
 def _continuity_excess(scenario: Scenario, timetable: Timetable) -> dict[str, float]:
-    """Per patient, what their own continuity costs (S2, weighted): facilitators of their process
-    groups beyond the activity's staff count, as ``scheduler.validate`` counts them."""
+    """Per patient, what their own continuity costs (S2, weighted), as ``scheduler.validate`` counts it."""
     weight = scenario.program.weights.of("continuity")
     if not weight:
         return {}
-    acts = scenario.activity_by_id
-    seen: dict[tuple[str, str], set[str]] = {}
-    for s in timetable.sessions:
-        a = acts.get(s.activity_id)
-        if a is not None and a.is_group and a.skill == PROCESS_SKILL:
-            for pid in s.patient_ids:
-                seen.setdefault((pid, a.id), set()).update(s.staff_ids)
-    out: dict[str, float] = {}
-    for (pid, aid), staff in seen.items():
-        extra = len(staff) - acts[aid].staff_count
-        if extra > 0:
-            out[pid] = out.get(pid, 0.0) + weight * extra
-    return out
+    return {pid: weight * extra for pid, extra in continuity_by_patient(scenario, timetable).items()}
 
 
 def _target(movable: list[str], excess: dict[str, float], rng: random.Random) -> str:

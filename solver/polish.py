@@ -38,6 +38,7 @@ from scheduler.validate import validate
 
 from solver.builder import MINUTES_PER_HOUR, PROCESS_SKILL, WEIGHT_SCALE
 from solver.repair import solve_cancellable
+from solver.space import seats_in
 
 log = logging.getLogger("solver.polish")
 
@@ -279,8 +280,7 @@ def _build(scenario: Scenario, timetable: Timetable, swaps: bool, needs=None):
         for pid in patients:
             m.add_exactly_one(seat[i][pid] for i in members)
         for i in members:
-            room = rooms.get(sessions[i].room_id or "")
-            most = min(a.max_size, room.capacity) if room is not None else a.max_size
+            most = seats_in(a, rooms.get(sessions[i].room_id or ""))
             size = sum(seat[i].values())
             m.add(size >= a.min_size)
             m.add(size <= most)

@@ -111,6 +111,11 @@ def pattern_counts(pattern, preferred_days, program) -> tuple[int, int]:
     return outside, sum(1 for d in pattern if program.next_day(d) in pattern)
 
 
+def seats_in(activity: Activity, room) -> int:
+    """Patients one session of a group activity can seat in this room (None: a session without a room)."""
+    return min(activity.max_size, room.capacity) if room is not None else activity.max_size
+
+
 def allowed_max(patient: Patient, activity: Activity) -> int:
     """Most sessions of ``activity`` the patient may get this week (0 = never)."""
     req = patient.requirement(activity.id)

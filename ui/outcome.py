@@ -33,23 +33,15 @@ def review(scenario: Scenario, result: SolveResult, name: str = "") -> SolveOutc
     timetable = result.timetable.numbered()
     if timetable != result.timetable:
         result = replace(result, timetable=timetable)
-    checked = without_waitlist(scenario, result)
+    # The scenario a best-effort timetable answers: a waitlisted patient has no sessions by design, and a
+    # pinned session that holds them is not kept (whole or not at all); neither is a broken rule.
+    checked = scenario_without(scenario, {w.patient_id for w in result.waitlist})
     violations = tuple(validate(checked, timetable))
     compliance = tuple(patient_compliance(checked, timetable))
     if violations:
         log.warning("timetable %s breaks %d hard rule(s): %s", name or "(new)", len(violations),
                     sorted({v.rule for v in violations}))
     return SolveOutcome(result, scenario, violations, compliance, name)
-
-
-def without_waitlist(scenario: Scenario, result: SolveResult) -> Scenario:
-    """The scenario as a best-effort timetable answers it: waitlisted patients are not in it.
-
-    The validator checks every patient of the scenario; a patient on the waitlist
-    has no sessions by design, which is not a broken rule but the waitlist itself, and a pinned
-    session that holds them is not kept (kept whole or not at all), which is not an H9 break.
-    """
-    return scenario_without(scenario, {w.patient_id for w in result.waitlist})
 
 
 def result_from_summary(summary: dict | None, timetable: Timetable | None) -> SolveResult:
