@@ -1,28 +1,33 @@
 """Why no timetable exists: pre-solve arithmetic checks, then an assumption-based core in words.
 
 ``explain`` first runs the fast checks of ``solver.explain_checks``. When they find
-nothing, it builds the CP-SAT model with one enforcement literal per rule family and
-subject (a patient's days, a therapist's caps, a group's sizes...), solves under all of
-them as assumptions, and shrinks the conflicting set by deletion while time allows.
-Every kept set is re-verified by a solve of its own, so the final set is truly
-infeasible on its own, and minimal when the time budget sufficed.
+nothing, it looks for a patient who cannot be scheduled even alone (``_alone``: the
+patient with every staff member and room, each group open to them whatever its minimum
+size, no pins), whose small model gives a focused core quickly. Then it builds the CP-SAT
+model of the whole clinic with one enforcement literal per rule family and subject (a
+patient's days, a therapist's caps, a group's sizes...), solves under all of them as
+assumptions, and shrinks the conflicting set by deletion while time allows. Every kept set
+is re-verified by a solve of its own, so the final set is truly infeasible on its own, and
+minimal when the time budget sufficed. A search that neither proves a conflict nor finds
+a week says so; it never reports "no conflict" from a timeout.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
 from scheduler.model import DAY_NAMES, Scenario
-from scheduler.timegrid import format_availability
+from scheduler.timegrid import format_availability, open_windows
 from solver.repair import solve_cancellable
 from solver.builder import IopModel
 from solver.explain_checks import Finding, precheck
 from solver.space import build_space
 
-__all__ = ["Finding", "precheck", "explain", "core_explanation"]
+__all__ = ["Finding", "precheck", "explain", "core_explanation", "alone_explanation"]
 
 log = logging.getLogger("solver.explain")
 
@@ -35,50 +40,118 @@ def explain(scenario: Scenario, time_limit: float = 30.0) -> list[Finding]:
     return core_explanation(scenario, time_limit)
 
 
+ALONE_SHARE = 0.3  # of the time limit, at most, for the patients-alone stage
+ALONE_SECONDS = 3.0  # per patient, at most
+_OUT_OF_TIME = ("The search for a conflict ran out of time: no explanation was found, "
+                "but no timetable was found either. Try a longer time limit.")
+
+
 def core_explanation(scenario: Scenario, time_limit: float = 30.0) -> list[Finding]:
     """A small set of rules that cannot hold together, found with assumptions and re-verified."""
     deadline = time.monotonic() + time_limit
+    alone = _alone(scenario, time.monotonic() + ALONE_SHARE * time_limit, deadline)
+    if alone:
+        return alone
     model = IopModel(build_space(scenario), explain=True).build()
     model.m.clear_objective()
+    lits = list(model.guards.values())
+    # Presolve off first (quick proofs on large clinics, where presolve dominates each check);
+    # a search still undecided after a quarter of the time is tried again with presolve and both
+    # cores, and the shrinking goes on in the mode that gave the proof: an outside check's
+    # 5-patient clinic, which the solve proved infeasible, came back "no conflict found" from a
+    # 15-s timeout here; its proof takes 27 s without presolve, 0.8 s with.
+    mode = {"presolve": False, "workers": 1}
+    code, core = _check(model, lits, _left(deadline, 0.25), **mode)
+    if code == cp_model.UNKNOWN and deadline - time.monotonic() > 1.0:
+        mode = {"presolve": True, "workers": 2}
+        code, core = _check(model, lits, _left(deadline, 0.5), **mode)
+    if code == cp_model.UNKNOWN:
+        return [Finding("?", (), _OUT_OF_TIME)]
+    if code != cp_model.INFEASIBLE:
+        return []
+    return _explained(scenario, model, core, deadline, mode)
+
+
+def alone_explanation(scenario: Scenario, time_limit: float, only=None) -> list[Finding]:
+    """The conflict of a patient (of ``only``, if given) who has no week even alone (``_alone``), or []
+    if none is found in time."""
+    deadline = time.monotonic() + time_limit
+    return _alone(scenario, deadline, deadline, only)
+
+
+def _explained(scenario: Scenario, model: IopModel, core: set[int], deadline: float, mode: dict,
+               alone: str | None = None) -> list[Finding]:
+    """The infeasible model's core, re-verified, shrunk while time allows, in words."""
     names = {lit.index: name for name, lit in model.guards.items()}
     lits = list(model.guards.values())
-    infeasible, core = _check(model, lits, _left(deadline, 0.5))
-    if not infeasible:
-        if time.monotonic() >= deadline - 0.5:
-            return [Finding("?", (), "The search for a conflict ran out of time: no explanation was found, "
-                            "but no timetable was found either. Try a longer time limit.")]
-        return []
     members = [lit for lit in lits if lit.index in core] or lits
     verified = members
     if core and len(members) < len(lits):
-        ok, _ = _check(model, members, _left(deadline, 0.5))
-        verified = members if ok else lits
-    members = _shrink(model, verified, deadline)
+        code, _ = _check(model, members, _left(deadline, 0.5), **mode)
+        verified = members if code == cp_model.INFEASIBLE else lits
+    members = _shrink(model, verified, deadline, mode)
     minimal = time.monotonic() < deadline
-    return _render(scenario, model, [names[lit.index] for lit in members], minimal)
+    return _render(scenario, model, [names[lit.index] for lit in members], minimal, alone)
+
+
+def _alone(scenario: Scenario, until: float, deadline: float, only=None) -> list[Finding]:
+    """The conflict of a patient who has no week even alone, or [] (none found before ``until``;
+    the conflict found is narrowed until ``deadline``).
+
+    Alone means: that patient only, with every staff member and room, every group open to them
+    whatever its minimum size, and no pinned sessions. Any timetable of the clinic, cut down to
+    that patient's sessions, is a week of this smaller scenario, so a patient without one proves
+    that the clinic has none; and the small model's core names that patient's own rules (an
+    outside check's clinic: the whole model found the conflict but could not narrow it in 20 s
+    and listed every rule of the clinic; alone, one patient's days, hours and DBT count).
+    Patients with the least available time are tried first."""
+    if len(scenario.patients) < 2:
+        return []  # the whole model is already this patient's
+    prog = scenario.program
+    open_to_all = tuple(replace(a, min_size=1) if a.is_group else a for a in scenario.activities)
+
+    def available(p) -> int:
+        return sum(w.end - w.start for d in prog.days for w in open_windows(p.availability, prog, d))
+
+    for p in sorted(scenario.patients, key=lambda p: (available(p), p.id)):
+        if only is not None and p.id not in only:
+            continue
+        left = until - time.monotonic()
+        if left < 0.2:
+            break
+        single = replace(scenario, patients=(p,), activities=open_to_all, previous=None)
+        model = IopModel(build_space(single), explain=True).build()
+        model.m.clear_objective()
+        mode = {"presolve": True, "workers": 1}  # small models: presolve pays (0.4-0.8 s each at 120 patients)
+        code, core = _check(model, list(model.guards.values()), min(ALONE_SECONDS, left), **mode)
+        if code == cp_model.INFEASIBLE:
+            who = f"{p.name} ({p.id})" if p.name else p.id
+            log.info("a patient has no week even alone")  # no names in logs (docs/privacy.md)
+            return _explained(scenario, model, core, deadline, mode, who)
+    return []
 
 
 def _left(deadline: float, share: float) -> float:
     return max(0.5, (deadline - time.monotonic()) * share)
 
 
-def _check(model: IopModel, lits: list, seconds: float) -> tuple[bool, set[int]]:
-    """Solve under ``lits`` as assumptions: (proven infeasible, indices of a sufficient subset)."""
+def _check(model: IopModel, lits: list, seconds: float, presolve: bool = False, workers: int = 1) -> tuple[int, set[int]]:
+    """Solve under ``lits`` as assumptions: (CP-SAT status, indices of a sufficient subset when infeasible)."""
     model.m.clear_assumptions()
     model.m.add_assumptions(lits)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = seconds
-    solver.parameters.num_workers = 1
+    solver.parameters.num_workers = workers
     # Measured: presolve dominates each check (about 10 s on 40 patients) while the proof
     # itself is quick; without it the first proof took 6.5 s and a 4-rule re-check 4.8 s.
-    solver.parameters.cp_model_presolve = False
+    solver.parameters.cp_model_presolve = presolve
     code = solve_cancellable(solver, model.m, None)
-    if code != cp_model.INFEASIBLE:
-        return False, set()
-    return True, set(solver.sufficient_assumptions_for_infeasibility())
+    if code == cp_model.INFEASIBLE:
+        return code, set(solver.sufficient_assumptions_for_infeasibility())
+    return (cp_model.FEASIBLE if code == cp_model.OPTIMAL else code), set()
 
 
-def _shrink(model: IopModel, members: list, deadline: float) -> list:
+def _shrink(model: IopModel, members: list, deadline: float, mode: dict) -> list:
     """Deletion-based minimisation: drop a member whenever the rest is still infeasible."""
     kept = list(members)
     i = 0
@@ -86,8 +159,8 @@ def _shrink(model: IopModel, members: list, deadline: float) -> list:
         trial = kept[:i] + kept[i + 1 :]
         if not trial:
             break
-        infeasible, core = _check(model, trial, min(5.0, _left(deadline, 1.0)))
-        if infeasible:
+        code, core = _check(model, trial, min(5.0, _left(deadline, 1.0)), **mode)
+        if code == cp_model.INFEASIBLE:
             smaller = [lit for lit in trial if lit.index in core]
             kept = smaller if smaller else trial
         else:
@@ -95,12 +168,15 @@ def _shrink(model: IopModel, members: list, deadline: float) -> list:
     return kept
 
 
-def _render(scenario: Scenario, model: IopModel, members: list[str], minimal: bool) -> list[Finding]:
-    """One headline plus one sentence per conflicting rule."""
+def _render(scenario: Scenario, model: IopModel, members: list[str], minimal: bool, alone: str | None = None) -> list[Finding]:
+    """One headline plus one sentence per conflicting rule (``alone``: the patient who has no week even on their own)."""
     parts = [_sentence(scenario, model, name) for name in members]
     subjects = tuple(sorted({s for _rule, subs, _text in parts for s in subs}))
     rules = sorted({rule for rule, _subs, _text in parts})
     headline = "No timetable can satisfy these rules together: " + "; ".join(text for _r, _s, text in parts) + "."
+    if alone:
+        headline += (f" Patient {alone} has no week even on their own, with every group open to them"
+                     " (these rules concern them alone).")
     headline += (
         " Relaxing any one of them removes this conflict."
         if minimal

@@ -25,7 +25,7 @@ from solver.bound import relaxation_bound
 from solver.builder import MINUTES_PER_HOUR, OBJECTIVE_SCALE, IopModel, model_size
 from solver.extract import extract, hints_from
 from scheduler.validate import objective as timetable_objective, soft_terms, validate
-from solver.explain import core_explanation
+from solver.explain import alone_explanation, core_explanation
 from solver.explain_checks import precheck
 from solver.fit import completed, fit, improve
 from solver.greedy import GreedyResult, _when, greedy_timetable, scenario_without
@@ -211,24 +211,78 @@ def solve(
     within a second even while an uninterruptible step (the greedy template, presolve)
     is running: the best timetable found so far is returned, or none yet.
     """
-    result = _solve_answered(scenario, params, on_progress, cancel)
-    return _checked(scenario, _with_dropped_pins(scenario, _with_reasons(scenario, result)))
+    result = _undecided_explained(scenario, params, _solve_answered(scenario, params, on_progress, cancel))
+    return _checked(scenario, _with_dropped_pins(scenario, _with_reasons(scenario, result, params.time_limit)))
 
 
-def _with_reasons(scenario: Scenario, result: SolveResult) -> SolveResult:
+ALONE_AFTER_UNKNOWN = 0.25  # of the time limit (3-10 s), for "a patient has no week even alone" after an undecided solve
+
+
+def _undecided_explained(scenario: Scenario, params: SolveParams, result: SolveResult) -> SolveResult:
+    """An undecided strict solve (``unknown``, no timetable) made ``infeasible`` with the reason when some
+    patient has no week even alone (``solver.explain.alone_explanation``: a proof for the whole clinic).
+
+    An outside check's 5-patient clinic ended ``unknown`` in 15 s, where one patient's days, hours and
+    DBT count exclude any week for her; the check of each patient alone proves that in about a second."""
+    if result.status != SolveStatus.UNKNOWN or result.timetable is not None or params.best_effort:
+        return result
+    began = time.monotonic()
+    try:
+        findings = alone_explanation(scenario, min(10.0, max(3.0, ALONE_AFTER_UNKNOWN * params.time_limit)))
+    except Exception:  # an aid to the answer; "unknown" stands
+        log.exception("the patients-alone check failed")
+        return result
+    if not findings:
+        return result
+    return SolveResult(
+        SolveStatus.INFEASIBLE,
+        seconds=result.seconds + time.monotonic() - began,
+        message="No timetable satisfies every rule.",
+        explanations=tuple(f.message for f in findings),
+    )
+
+
+ALONE_REASONS = 5  # waitlisted patients checked alone, at most (best effort)
+ALONE_REASON_SHARE = 0.1  # of the time limit (at most 5 s) for those checks together
+
+
+def _with_reasons(scenario: Scenario, result: SolveResult, time_limit: float = 0.0) -> SolveResult:
     """The result, each waitlisted patient's reason the pre-solve finding that bears on them where there
-    is one (``_finding_reason``): the scarce resource rather than the group the template last tried."""
+    is one (``_finding_reason``): the scarce resource rather than the group the template last tried;
+    else, for the first few, that they have no week even on their own, with their rules in conflict
+    (``_alone_reason``), where that is so."""
     if not result.waitlist:
         return result
     findings = _precheck(scenario)
-    if not findings:
-        return result
     entries = []
+    until = time.monotonic() + min(5.0, ALONE_REASON_SHARE * time_limit)
+    checked = 0
     for entry in result.waitlist:
-        better = _finding_reason(scenario, entry.patient_id, findings)
-        keep = better is None or entry.reason.startswith("shares a pinned")
+        better = _finding_reason(scenario, entry.patient_id, findings) if findings else None
+        pinned = entry.reason.startswith("shares a pinned")
+        if better is None and not pinned and checked < ALONE_REASONS and time.monotonic() < until - 0.5:
+            checked += 1
+            better = _alone_reason(scenario, entry.patient_id, until - time.monotonic())
+        keep = better is None or pinned
         entries.append(entry if keep else replace(entry, reason=better))
     return replace(result, waitlist=tuple(entries))
+
+
+def _alone_reason(scenario: Scenario, pid: str, seconds: float) -> str | None:
+    """"no week even on their own: <their rules in conflict>", or None (a week exists, or no proof in time).
+
+    An outside check's best-effort solve waitlisted a patient "no Process group with room for them next
+    to their Fri block", where her days, hours and DBT count admit no week at all."""
+    try:
+        findings = alone_explanation(scenario, seconds, only={pid})
+    except Exception:  # a better reason only
+        log.exception("the patient-alone check failed")
+        return None
+    rules = [f.message.rstrip(".") for f in findings[1:]]
+    if not rules:
+        return None
+    rules = [r[0].lower() + r[1:] for r in rules]
+    return "has no week even on their own, with every group open to them: " + "; ".join(rules)
 
 
 def _finding_reason(scenario: Scenario, pid: str, findings) -> str | None:

@@ -124,20 +124,25 @@ def test_solver_case_solve_says_no_timetable(name):
 
 def _core_guard_names(monkeypatch, scenario) -> list[str]:
     """Run ``explain`` and capture the guard names of the core it renders (an internal of solver.explain)."""
+    return explain_with_core(monkeypatch, scenario)[1]
+
+
+def explain_with_core(monkeypatch, scenario, time_limit: float = 30) -> tuple[list, list[str]]:
+    """``explain``'s findings and the guard names of the one core it rendered."""
     seen: list[list[str]] = []
     render = explain_module._render
 
-    def spy(sc, model, members, minimal):
+    def spy(sc, model, members, minimal, *rest):
         seen.append(list(members))
-        return render(sc, model, members, minimal)
+        return render(sc, model, members, minimal, *rest)
 
     monkeypatch.setattr(explain_module, "_render", spy)
-    findings = explain(scenario, time_limit=30)
+    findings = explain(scenario, time_limit=time_limit)
     assert findings and len(seen) == 1
-    return seen[0]
+    return findings, seen[0]
 
 
-def _solve_with(scenario, on: list[str], seconds: float = 10.0) -> int:
+def solve_with(scenario, on: list[str], seconds: float = 10.0) -> int:
     """Fresh explain-mode model: the guards in ``on`` enforced, every other guard off."""
     model = IopModel(build_space(scenario), explain=True).build()
     model.m.clear_objective()
@@ -157,11 +162,11 @@ def test_solver_core_is_truly_infeasible_and_minimal(name, monkeypatch):
     core = _core_guard_names(monkeypatch, scenario)
     assert 2 <= len(core) <= 6, core
     # Only the core's rule families on, everything else off: still no timetable.
-    assert _solve_with(scenario, core) == cp_model.INFEASIBLE
+    assert solve_with(scenario, core) == cp_model.INFEASIBLE
     # Drop any one of them (the rest still off): a timetable exists.
     for dropped in core:
         rest = [g for g in core if g != dropped]
-        assert _solve_with(scenario, rest) in (cp_model.OPTIMAL, cp_model.FEASIBLE), f"{name}: {rest} infeasible"
+        assert solve_with(scenario, rest) in (cp_model.OPTIMAL, cp_model.FEASIBLE), f"{name}: {rest} infeasible"
 
 
 @pytest.mark.parametrize("name", sorted(RELAXED))
