@@ -42,26 +42,37 @@ def explain(scenario: Scenario, time_limit: float = 30.0) -> list[Finding]:
 
 ALONE_SHARE = 0.3  # of the time limit, at most, for the patients-alone stage
 ALONE_SECONDS = 3.0  # per patient, at most
+ALONE_FIRST = 12  # up to this many patients the patients-alone stage comes first (0.05-0.8 s a patient)
 _OUT_OF_TIME = ("The search for a conflict ran out of time: no explanation was found, "
                 "but no timetable was found either. Try a longer time limit.")
 
 
 def core_explanation(scenario: Scenario, time_limit: float = 30.0) -> list[Finding]:
-    """A small set of rules that cannot hold together, found with assumptions and re-verified."""
+    """A small set of rules that cannot hold together, found with assumptions and re-verified.
+
+    Small clinics first look for a patient who has no week even alone (``_alone``); larger ones
+    only when the whole clinic's first check ends undecided (at 40 patients the stage takes about
+    12 s, and the whole model's first proof of a prescriber shortage about 6.5 s)."""
     deadline = time.monotonic() + time_limit
-    alone = _alone(scenario, time.monotonic() + ALONE_SHARE * time_limit, deadline)
-    if alone:
-        return alone
+    small = len(scenario.patients) <= ALONE_FIRST
+    if small:
+        alone = _alone(scenario, time.monotonic() + ALONE_SHARE * time_limit, deadline)
+        if alone:
+            return alone
     model = IopModel(build_space(scenario), explain=True).build()
     model.m.clear_objective()
     lits = list(model.guards.values())
     # Presolve off first (quick proofs on large clinics, where presolve dominates each check);
-    # a search still undecided after a quarter of the time is tried again with presolve and both
-    # cores, and the shrinking goes on in the mode that gave the proof: an outside check's
-    # 5-patient clinic, which the solve proved infeasible, came back "no conflict found" from a
-    # 15-s timeout here; its proof takes 27 s without presolve, 0.8 s with.
+    # a search still undecided is tried again with presolve and both cores, and the shrinking
+    # goes on in the mode that gave the proof: an outside check's 5-patient clinic, which the
+    # solve proved infeasible, came back "no conflict found" from a 15-s timeout here; its
+    # proof takes 27 s without presolve, 0.8 s with.
     mode = {"presolve": False, "workers": 1}
-    code, core = _check(model, lits, _left(deadline, 0.25), **mode)
+    code, core = _check(model, lits, _left(deadline, 0.25 if small else 0.5), **mode)
+    if code == cp_model.UNKNOWN and not small:
+        alone = _alone(scenario, time.monotonic() + 0.5 * (deadline - time.monotonic()), deadline)
+        if alone:
+            return alone
     if code == cp_model.UNKNOWN and deadline - time.monotonic() > 1.0:
         mode = {"presolve": True, "workers": 2}
         code, core = _check(model, lits, _left(deadline, 0.5), **mode)
@@ -209,9 +220,10 @@ def _sentence(sc: Scenario, model: IopModel, name: str) -> tuple[str, tuple[str,
     if rule == "H2":
         p = sc.patient_by_id[subjects[0]]
         lim = p.limits(prog)
+        avail = format_availability(p.availability) or "whenever the program is open"
         return "H2", subjects, (
             f"{patient(p.id)} needs {_range(lim.min_hours, lim.max_hours)} h on each attended day "
-            f"with gaps of at most {prog.max_gap_minutes} min"
+            f"with gaps of at most {prog.max_gap_minutes} min (available {avail})"
         )
     if rule == "H2w":
         p = sc.patient_by_id[subjects[0]]
@@ -241,7 +253,8 @@ def _sentence(sc: Scenario, model: IopModel, name: str) -> tuple[str, tuple[str,
         count = _range(req.min_count, req.max_count) if req else "0"
         who = staff(p.primary_therapist) if a.with_primary and p.primary_therapist else None
         extra = f" with {who}" if who else ""
-        return "H6", subjects, f"{patient(p.id)} needs {count} {a.name} ({a.id}) session(s) this week{extra}"
+        return "H6", subjects, (f"{patient(p.id)} needs {count} {a.name} ({a.id}) session(s) of {a.duration_min} min "
+                                f"this week{extra}")
     if rule == "H8":
         st = sc.staff_by_id[subjects[0]]
         caps = []

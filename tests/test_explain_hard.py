@@ -102,7 +102,7 @@ def test_a_patient_without_a_week_even_alone_is_named_with_their_own_rules(tmp_p
     assert head.endswith("Relaxing any one of them removes this conflict."), head
     assert {s for f in findings for s in f.subjects} == {"P5", "DBT"}
     assert {f.rule for f in findings[1:]} == {"H1", "H2", "H6"}
-    assert "needs 2 DBT (DBT) session(s) this week" in head
+    assert "needs 2 DBT (DBT) session(s) of 60 min this week" in head
     # The named rules are infeasible in the whole clinic too (every other rule off).
     assert solve_with(scenario, core) == cp_model.INFEASIBLE
     # Without the DBT count, the rest of what was named holds (the count is part of the conflict).
@@ -145,5 +145,5 @@ def test_best_effort_waitlists_her_with_the_real_reason(tmp_path):
     assert [w.patient_id for w in result.waitlist] == ["P5"]
     reason = result.waitlist[0].reason
     assert reason.startswith("has no week even on their own"), reason
-    assert "needs 2 DBT (DBT) session(s) this week" in reason and "3-5 h on each attended day" in reason
+    assert "needs 2 DBT (DBT) session(s) of 60 min this week" in reason and "3-5 h on each attended day" in reason
     assert validate(scenario_without(scenario, ["P5"]), result.timetable) == []
