@@ -25,7 +25,7 @@ from solver.bound import relaxation_bound
 from solver.builder import MINUTES_PER_HOUR, OBJECTIVE_SCALE, IopModel, model_size
 from solver.extract import extract, hints_from
 from scheduler.validate import objective as timetable_objective, soft_terms, validate
-from solver.explain import alone_explanation, core_explanation
+from solver.explain import ALONE_FIRST, alone_explanation, core_explanation
 from solver.explain_checks import precheck
 from solver.fit import completed, fit, improve
 from solver.greedy import GreedyResult, _when, greedy_timetable, scenario_without
@@ -215,24 +215,33 @@ def solve(
     return _checked(scenario, _with_dropped_pins(scenario, _with_reasons(scenario, result, params.time_limit)))
 
 
-ALONE_AFTER_UNKNOWN = 0.25  # of the time limit (3-10 s), for "a patient has no week even alone" after an undecided solve
+ALONE_AFTER_UNKNOWN = 0.25  # of the time limit (3-10 s), for a proof of no week after an undecided solve (small clinics: half, 5-15 s)
 
 
 def _undecided_explained(scenario: Scenario, params: SolveParams, result: SolveResult) -> SolveResult:
-    """An undecided strict solve (``unknown``, no timetable) made ``infeasible`` with the reason when some
-    patient has no week even alone (``solver.explain.alone_explanation``: a proof for the whole clinic).
+    """An undecided strict solve (``unknown``, no timetable) made ``infeasible`` with the reason when a
+    proof is found in a short extra time: in a small clinic (``ALONE_FIRST`` patients) the whole
+    explanation (``core_explanation``), else a patient who has no week even alone
+    (``alone_explanation``). Any set of rules either one reports is itself proven infeasible.
 
-    An outside check's 5-patient clinic ended ``unknown`` in 15 s, where one patient's days, hours and
-    DBT count exclude any week for her; the check of each patient alone proves that in about a second."""
+    Outside checks' 5-patient clinics ended ``unknown`` at 15-20 s: one where a patient's days, hours
+    and DBT count exclude any week for her (the check of each patient alone proves that in about a
+    second), one where a patient must come all five days and no other adult can (a proof with
+    presolve in 1 s)."""
     if result.status != SolveStatus.UNKNOWN or result.timetable is not None or params.best_effort:
         return result
     began = time.monotonic()
+    small = len(scenario.patients) <= ALONE_FIRST
+    seconds = min(15.0, max(5.0, 0.5 * params.time_limit)) if small else min(10.0, max(3.0, ALONE_AFTER_UNKNOWN * params.time_limit))
     try:
-        findings = alone_explanation(scenario, min(10.0, max(3.0, ALONE_AFTER_UNKNOWN * params.time_limit)))
+        if small:
+            findings = core_explanation(scenario, seconds)
+        else:
+            findings = alone_explanation(scenario, seconds)
     except Exception:  # an aid to the answer; "unknown" stands
-        log.exception("the patients-alone check failed")
+        log.exception("the explanation after an undecided solve failed")
         return result
-    if not findings:
+    if not findings or findings[0].rule == "?":
         return result
     return SolveResult(
         SolveStatus.INFEASIBLE,

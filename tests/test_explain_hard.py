@@ -147,3 +147,15 @@ def test_best_effort_waitlists_her_with_the_real_reason(tmp_path):
     assert reason.startswith("has no week even on their own"), reason
     assert "needs 2 DBT (DBT) session(s) of 60 min this week" in reason and "3-5 h on each attended day" in reason
     assert validate(scenario_without(scenario, ["P5"]), result.timetable) == []
+
+
+def test_a_strict_solve_of_the_five_day_clinic_is_never_left_unknown(tmp_path):
+    """It ended ``unknown`` at 20 s ("only 2 of 5 patients could be fitted"): the search cannot prove
+    it in 10 s, and the explanation that follows an undecided solve in a small clinic does."""
+    scenario = _scenario(tmp_path, "five_days")
+    result = solve(scenario, SolveParams(time_limit=10))
+    assert result.status == SolveStatus.INFEASIBLE, result.headline()
+    assert result.timetable is None
+    head = result.explanations[0]
+    assert head.startswith("No timetable can satisfy these rules together"), head
+    assert "Ann (P1) must attend 5 day(s) a week" in head
