@@ -215,20 +215,22 @@ def solve(
     return _checked(scenario, _with_dropped_pins(scenario, _with_reasons(scenario, result, params.time_limit)))
 
 
+ALONE_AFTER_MOST = 60  # patients: above, the few checks that fit in 10 s are unlikely to meet the one without a week
 ALONE_AFTER_UNKNOWN = 0.25  # of the time limit (3-10 s), for a proof of no week after an undecided solve (small clinics: half, 5-15 s)
 
 
 def _undecided_explained(scenario: Scenario, params: SolveParams, result: SolveResult) -> SolveResult:
     """An undecided strict solve (``unknown``, no timetable) made ``infeasible`` with the reason when a
     proof is found in a short extra time: in a small clinic (``ALONE_FIRST`` patients) the whole
-    explanation (``core_explanation``), else a patient who has no week even alone
-    (``alone_explanation``). Any set of rules either one reports is itself proven infeasible.
+    explanation (``core_explanation``), else (up to ``ALONE_AFTER_MOST``) a patient who has no week
+    even alone (``alone_explanation``). The extra time counts in the result's seconds. Any set of rules either one reports is itself proven infeasible.
 
     Outside checks' 5-patient clinics ended ``unknown`` at 15-20 s: one where a patient's days, hours
     and DBT count exclude any week for her (the check of each patient alone proves that in about a
     second), one where a patient must come all five days and no other adult can (a proof with
     presolve in 1 s)."""
-    if result.status != SolveStatus.UNKNOWN or result.timetable is not None or params.best_effort:
+    if (result.status != SolveStatus.UNKNOWN or result.timetable is not None or params.best_effort
+            or len(scenario.patients) > ALONE_AFTER_MOST):
         return result
     began = time.monotonic()
     small = len(scenario.patients) <= ALONE_FIRST
@@ -240,9 +242,9 @@ def _undecided_explained(scenario: Scenario, params: SolveParams, result: SolveR
             findings = alone_explanation(scenario, seconds)
     except Exception:  # an aid to the answer; "unknown" stands
         log.exception("the explanation after an undecided solve failed")
-        return result
+        findings = []
     if not findings or findings[0].rule == "?":
-        return result
+        return replace(result, seconds=result.seconds + time.monotonic() - began)
     return SolveResult(
         SolveStatus.INFEASIBLE,
         seconds=result.seconds + time.monotonic() - began,
@@ -259,13 +261,15 @@ def _with_reasons(scenario: Scenario, result: SolveResult, time_limit: float = 0
     """The result, each waitlisted patient's reason the pre-solve finding that bears on them where there
     is one (``_finding_reason``): the scarce resource rather than the group the template last tried;
     else, for the first few, that they have no week even on their own, with their rules in conflict
-    (``_alone_reason``), where that is so."""
+    (``_alone_reason``), where that is so (clinics of up to ``ALONE_AFTER_MOST`` patients). The
+    checks' time counts in the result's seconds."""
     if not result.waitlist:
         return result
+    began = time.monotonic()
     findings = _precheck(scenario)
     entries = []
     until = time.monotonic() + min(5.0, ALONE_REASON_SHARE * time_limit)
-    checked = 0
+    checked = 0 if len(scenario.patients) <= ALONE_AFTER_MOST else ALONE_REASONS
     for entry in result.waitlist:
         better = _finding_reason(scenario, entry.patient_id, findings) if findings else None
         pinned = entry.reason.startswith("shares a pinned")
@@ -274,7 +278,7 @@ def _with_reasons(scenario: Scenario, result: SolveResult, time_limit: float = 0
             better = _alone_reason(scenario, entry.patient_id, until - time.monotonic())
         keep = better is None or pinned
         entries.append(entry if keep else replace(entry, reason=better))
-    return replace(result, waitlist=tuple(entries))
+    return replace(result, waitlist=tuple(entries), seconds=result.seconds + time.monotonic() - began)
 
 
 def _alone_reason(scenario: Scenario, pid: str, seconds: float) -> str | None:
