@@ -107,6 +107,7 @@ TEMPLATE_EARLY_FROM = 60
 # 21 rounds, 16 kept, 628.5 -> 543 in 45 s); some polish first is kept for the largest clinics,
 # where continuity is most of the objective.
 POLISH_FIRST_SHARE = 0.2
+LAST_ROUNDS_MIN = 3.0  # seconds left after the last polish that are worth another improvement rounds
 
 
 _FALLBACK = "Timetable from the constructive heuristic; the optimiser found no better one in time."
@@ -437,10 +438,7 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
         if size > allowed:
             log.info("whole-week model too large for the time limit (%d > %d): template, fit and polish", size, allowed)
             result = _template_only(scenario, params, start, bounder, cancel, on_progress, kept)
-            # No whole-week search follows: the polish again, with the rest of the time limit.
-            polish = start + 0.95 * params.time_limit - time.monotonic()
-            return replace(bounder.apply(_polish_result(scenario, result, polish, cancel, start=start)),
-                           build_seconds=build_seconds, seconds=time.monotonic() - start)
+            return replace(bounder.apply(result), build_seconds=build_seconds, seconds=time.monotonic() - start)
         # The template first: a coordinator's week (often with everyone) in seconds, before the model exists.
         # Time plan: template re-fills until 15% of the limit (5% once at most 3 are left out), neighbourhood fit until 50%,
         # then the whole-week model: completion of its hint <= 10%, repair until 60%, search.
@@ -729,6 +727,17 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, bounde
         timetable = polished
         report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable)))
     timetable = improve(kept, timetable, until, cancel, params.seed, on_better=report)
+    # No whole-week search follows: the polish again, until 95% of the limit; it stops once it finds
+    # nothing better for a while (polish.STALL_SECONDS), and the rest goes to more rounds.
+    last = start + 0.95 * params.time_limit
+    left = last - time.monotonic()
+    if left >= 0.2 and not (cancel is not None and cancel.is_set()):
+        polished = polish_staff(kept, timetable, left, cancel)
+        if polished is not timetable:
+            timetable = polished
+            report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable)))
+        if last - time.monotonic() >= LAST_ROUNDS_MIN:
+            timetable = improve(kept, timetable, last, cancel, params.seed + 1, on_better=report)
     return _fallback_result(
         scenario,
         timetable,

@@ -37,7 +37,7 @@ from scheduler.validate import therapist_ids
 from scheduler.validate import validate
 
 from solver.builder import MINUTES_PER_HOUR, PROCESS_SKILL, WEIGHT_SCALE
-from solver.repair import solve_cancellable
+from solver.repair import AnyOf, solve_cancellable
 from solver.space import seats_in
 
 log = logging.getLogger("solver.polish")
@@ -201,7 +201,8 @@ def _solve(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swa
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.1, seconds)
     solver.parameters.num_workers = 2
-    code = solve_cancellable(solver, model, cancel)
+    stall = _Stall(STALL_SECONDS)
+    code = solve_cancellable(solver, model, AnyOf(cancel, stall), stall)
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         log.info("%s: %s", what, solver.status_name(code))
         return None
@@ -211,6 +212,27 @@ def _solve(scenario: Scenario, timetable: Timetable, seconds: float, cancel, swa
         patients = tuple(pid for pid, sits in seat[i].items() if isinstance(sits, int) or solver.value(sits))
         sessions[i] = replace(sessions[i], staff_ids=staff, patient_ids=patients)
     return Timetable(tuple(sessions)), solver.status_name(code), solver.wall_time
+
+
+STALL_SECONDS = 1.5  # measured (120 patients, a fitted template, 18 s given): 1 s 631 in 7.1 s, 2 s 633 in 6.9 s, 3 s 637 in 9.6 s, none 633 in 18 s; 300 patients use the 18 s in every case
+
+
+class _Stall(cp_model.CpSolverSolutionCallback):
+    """Event-like: set once the search has a solution and has found no better one for ``seconds``.
+
+    The polish model is never proven optimal at 120 patients and up, so it used all the time it
+    was given."""
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = seconds
+        self.last: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.last = time.monotonic()
+
+    def is_set(self) -> bool:
+        return self.last is not None and time.monotonic() - self.last > self.seconds
 
 
 def can_lead(st, activity, session, busy, prog) -> bool:

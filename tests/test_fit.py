@@ -337,11 +337,14 @@ def test_every_patient_the_fit_leaves_out_is_listed_even_one_it_moved_out(monkey
     assert {pid for s in fitted.timetable.sessions for pid in s.patient_ids} == {"L1", "L2"}
 
     # The whole solve without the whole-week model: strict mode has no complete timetable to give
-    # (only one of the two weeks can be kept); best-effort mode lists the patient out, with the reason.
+    # (only one of the two weeks can be kept), and the explanation that follows an undecided solve of
+    # a small clinic proves that none exists (session 16; until then `unknown`); best-effort mode
+    # lists the patient out, with the reason.
     monkeypatch.setattr(solver_model, "MODEL_SIZE_PER_SECOND", 0)
     monkeypatch.setattr(solver_model, "_greedy", lambda *args, **kwargs: template)
     strict = solve(scenario, SolveParams(time_limit=4, seed=0))
-    assert strict.status == SolveStatus.UNKNOWN and strict.timetable is None, strict.message
+    assert strict.status == SolveStatus.INFEASIBLE and strict.timetable is None, strict.message
+    assert any("(S1)" in line for line in strict.explanations), strict.explanations
     lenient = solve(scenario, SolveParams(time_limit=4, seed=0, best_effort=True))
     assert [(w.patient_id, w.reason) for w in lenient.waitlist] == [("A", solver_model._MOVED_OUT)]
     assert validate(scenario_without(scenario, {"A"}), lenient.timetable) == []
