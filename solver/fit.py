@@ -528,7 +528,6 @@ def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: fl
     return _merged(model, open_sessions, solver.value), placed
 
 
-FIRST_SOLUTION_HEURISTICS = ("fj", "ls", "feasibility_pump")  # CP-SAT subsolvers an improvement round skips
 IMPROVE_SIZE = 6  # patients freed by the first improvement round; then adapted (see improve())
 IMPROVE_SECONDS = 3.0  # per round (measured, 20-40 patients, 30 s from the template: 2 s 631, 3 s 612, 4 s 616)
 MERGE_MOST = 8  # patients in the two sessions together, at most
@@ -697,12 +696,6 @@ def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], sec
     solver.parameters.max_time_in_seconds = max(0.2, seconds - (time.monotonic() - began))
     solver.parameters.num_workers = 2
     solver.parameters.random_seed = seed
-    # The search starts from a complete hint: the first-solution heuristics only take the LNS
-    # workers' turns. Measured from the same timetables, 40 s of rounds, seeds 0-3 (sum): 40
-    # patients, three clinics, 1676 -> 1642.5 without them; 120 patients, seeds 0-1, 1017.5 -> 987.5.
-    # (Tried and not kept: LNS workers only, 827 -> 873.5; linearization level 2, 827 -> 846; day
-    # patterns in the rounds' models, 827 -> 827; one worker, 827 -> 953; seeds 0-1 at 40.)
-    solver.parameters.ignore_subsolvers.extend(FIRST_SOLUTION_HEURISTICS)
     code = solve_cancellable(solver, model.m, cancel)
     log.debug("improvement model: %d variables, %s in %.2fs", len(model.m.proto.variables),
               solver.status_name(code), solver.wall_time)
