@@ -62,13 +62,11 @@ def core_explanation(scenario: Scenario, time_limit: float = 30.0) -> list[Findi
     model = IopModel(build_space(scenario), explain=True).build()
     model.m.clear_objective()
     lits = list(model.guards.values())
-    # Presolve off first in larger clinics (quick proofs there, where presolve dominates each
-    # check); a search still undecided is tried again with presolve and both cores, and the shrinking
-    # goes on in the mode that gave the proof: an outside check's 5-patient clinic, which the
-    # solve proved infeasible, came back "no conflict found" from a 15-s timeout here; its
-    # proof takes 27 s without presolve, 0.8 s with.
-    # Small clinics presolve from the start (their models presolve in a blink; the same clinic's
-    # 13-rule proof: 0.8 s with presolve).
+    # Larger clinics check without presolve first (presolve dominates each of their checks), small
+    # ones with it (their models presolve in a blink). A check still undecided is tried again with
+    # presolve on both cores, and the shrinking goes on in the mode that gave the proof: an outside
+    # check's 5-patient clinic, which the solve proved infeasible, came back "no conflict found"
+    # from a 15-s timeout here; its proof takes 27 s without presolve, 0.8 s with.
     mode = {"presolve": small, "workers": 1}
     code, core = _check(model, lits, _left(deadline, 0.25 if small else 0.5), **mode)
     if code == cp_model.UNKNOWN and not small:
