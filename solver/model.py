@@ -270,11 +270,13 @@ def _with_reasons(scenario: Scenario, result: SolveResult, time_limit: float = 0
     findings = _precheck(scenario)
     entries = []
     until = time.monotonic() + min(5.0, ALONE_REASON_SHARE * time_limit)
-    checked = 0 if len(scenario.patients) <= ALONE_AFTER_MOST else ALONE_REASONS
+    alone_checks = len(scenario.patients) <= ALONE_AFTER_MOST
+    checked = 0
     for entry in result.waitlist:
         better = _finding_reason(scenario, entry.patient_id, findings) if findings else None
         pinned = entry.reason.startswith("shares a pinned")
-        if better is None and not pinned and checked < ALONE_REASONS and time.monotonic() < until - 0.5:
+        if (better is None and not pinned and alone_checks and checked < ALONE_REASONS
+                and time.monotonic() < until - 0.5):
             checked += 1
             better = _alone_reason(scenario, entry.patient_id, until - time.monotonic())
         keep = better is None or pinned
@@ -715,27 +717,28 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, bounde
 
     timetable = greedy.timetable
     report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable)))
+    kept = scenario_without(scenario, left_out)
+
+    def polished(timetable: Timetable, seconds: float) -> Timetable:
+        """The facilitator polish for ``seconds`` (none under 0.2 s), reported when it scored better."""
+        if seconds < 0.2:
+            return timetable
+        better = polish_staff(kept, timetable, seconds, cancel)
+        if better is not timetable:
+            report(better, sum(t.cost for t in _score_timetable(scenario, better)))
+        return better
+
     # Until 85%: the facilitator polish for POLISH_FIRST_SHARE of the time left (continuity is the template's
     # largest term at 200-500 patients, and the rounds keep the staff of the sessions they do
-    # not dissolve), then neighbourhood rounds lower the objective of the patients in; the
-    # polish again at the end (_solve).
-    kept = scenario_without(scenario, left_out)
+    # not dissolve), then neighbourhood rounds lower the objective of the patients in.
     until = start + FIT_UNTIL * params.time_limit
-    first_polish = POLISH_FIRST_SHARE * (until - time.monotonic())
-    polished = polish_staff(kept, timetable, first_polish, cancel) if first_polish >= 0.2 else timetable
-    if polished is not timetable:
-        timetable = polished
-        report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable)))
+    timetable = polished(timetable, POLISH_FIRST_SHARE * (until - time.monotonic()))
     timetable = improve(kept, timetable, until, cancel, params.seed, on_better=report)
     # No whole-week search follows: the polish again, until 95% of the limit; it stops once it finds
     # nothing better for a while (polish.STALL_SECONDS), and the rest goes to more rounds.
     last = start + 0.95 * params.time_limit
-    left = last - time.monotonic()
-    if left >= 0.2 and not (cancel is not None and cancel.is_set()):
-        polished = polish_staff(kept, timetable, left, cancel)
-        if polished is not timetable:
-            timetable = polished
-            report(timetable, sum(t.cost for t in _score_timetable(scenario, timetable)))
+    if not (cancel is not None and cancel.is_set()):
+        timetable = polished(timetable, last - time.monotonic())
         if last - time.monotonic() >= LAST_ROUNDS_MIN:
             timetable = improve(kept, timetable, last, cancel, params.seed + 1, on_better=report)
     return _fallback_result(
