@@ -119,12 +119,16 @@ class Program:
     def slots_per_day(self) -> int:
         return (self.close - self.open) // self.slot_minutes
 
+    @property
+    def first_day(self) -> int:
+        """The week's first weekday index: week_start's weekday (Monday without one)."""
+        return self.week_start.weekday() if self.week_start is not None else 0
+
     def next_day(self, day: int) -> int | None:
         """The calendar day after ``day`` in this week, whose first day is week_start's weekday (Monday
         without one); None for the week's last day. S6 counts a patient's attended days whose next day
         is attended too: in a week from Sunday, Sun-Mon are consecutive; in a week from Monday, Sun is last."""
-        first = self.week_start.weekday() if self.week_start is not None else 0
-        return None if (day - first) % 7 == 6 else (day + 1) % 7
+        return None if (day - self.first_day) % 7 == 6 else (day + 1) % 7
 
     def date_of(self, day: int) -> date | None:
         """Calendar date of a weekday index, counted from week_start's own weekday."""
@@ -272,12 +276,15 @@ class Session:
 class Timetable:
     sessions: tuple[Session, ...] = ()
 
-    def numbered(self) -> Timetable:
-        """Sorted by day and time, every session with its own id: a pinned session keeps last week's
-        id (the first of any it shares); the others are numbered S001, S002, ... in that order,
-        skipping the ids pinned sessions hold. (Until session 14 an id was kept wherever present, so
-        a timetable merged from renumbered parts, or holding a pinned S020, could list S001 twice.)"""
-        ordered = sorted(self.sessions, key=lambda s: (s.day, s.start, s.activity_id, s.staff_ids, s.room_id or ""))
+    def numbered(self, first_day: int = 0) -> Timetable:
+        """Sorted by day (in the week's order: ``first_day`` is its first weekday, ``Program.first_day``)
+        and time, every session with its own id: a pinned session keeps last week's id (the first of
+        any it shares); the others are numbered S001, S002, ... in that order, skipping the ids pinned
+        sessions hold. (Until session 14 an id was kept wherever present, so a timetable merged from
+        renumbered parts, or holding a pinned S020, could list S001 twice; until session 17 a week
+        from Sunday numbered its Sunday sessions after Saturday's.)"""
+        ordered = sorted(self.sessions, key=lambda s: ((s.day - first_day) % 7, s.start, s.activity_id, s.staff_ids,
+                                                       s.room_id or ""))
         width = max(3, len(str(len(ordered))))
         kept: set[str] = set()
         for s in ordered:

@@ -20,7 +20,7 @@ def extract(model: IopModel, value: Callable[[object], int]) -> Timetable:
     sessions: list[Session] = [s for s in model.space.pins if not left_out.intersection(s.patient_ids)]
     sessions += _group_sessions(model, value)
     sessions += _solo_sessions(model, value)
-    return Timetable(tuple(sessions)).numbered()
+    return Timetable(tuple(sessions)).numbered(model.prog.first_day)
 
 
 def _times(model: IopModel, activity_id: str, day: int, start: int) -> tuple[int, int]:

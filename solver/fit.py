@@ -486,7 +486,7 @@ def _merged(model: IopModel, open_sessions, value) -> Timetable:
             session = replace(session, staff_ids=tuple(sid for sid, lit in model.leads[index].items() if value(lit)))
         sessions.append(session)
     sessions.extend(extract(model, value).sessions)
-    return Timetable(tuple(sessions)).numbered()
+    return Timetable(tuple(sessions)).numbered(model.prog.first_day)
 
 
 def _round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: float, cancel, seed: int):

@@ -583,7 +583,7 @@ class _Greedy:
                 patient_ids=tuple(sorted(s.patients)), pinned=s.pinned, session_id=s.session_id,
             ))
         out.sort(key=lambda s: (s.day, s.start, s.activity_id, s.staff_ids, s.room_id or "", s.patient_ids))
-        return Timetable(tuple(out)).numbered()
+        return Timetable(tuple(out)).numbered(self.sc.program.first_day)
 
     # ------------------------------------------------------------------ pinned sessions
     def _place_pinned(self) -> None:

@@ -532,7 +532,7 @@ def _no_worse_than(scenario: Scenario, result: SolveResult, template: Timetable 
         return result
     log.info("the template scores %.2f, the search's best %.2f: the template is kept", score, result.objective)
     bound = None if result.bound is None else min(result.bound, score)
-    return replace(result, timetable=template.numbered(), terms=terms, objective=score, bound=bound)
+    return replace(result, timetable=template.numbered(scenario.program.first_day), terms=terms, objective=score, bound=bound)
 
 
 def _tail_at(params: SolveParams, start: float) -> float:
@@ -1068,7 +1068,7 @@ def _fallback_result(scenario: Scenario, timetable: Timetable, seconds: float, c
     objective = sum(t.cost for t in terms)
     return SolveResult(
         SolveStatus.CANCELLED if cancelled else SolveStatus.FEASIBLE,
-        timetable=timetable.numbered(),
+        timetable=timetable.numbered(scenario.program.first_day),
         objective=objective,
         bound=0.0 if waitlist else min(objective, bound),
         seconds=seconds,

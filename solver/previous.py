@@ -59,7 +59,7 @@ def from_previous(scenario: Scenario) -> GreedyResult | None:
         if not violations:
             log.info("last week's timetable keeps the rules for %d of %d patients", len(patients) - len(left),
                      len(patients))
-            return GreedyResult(timetable.numbered(), tuple(sorted(left.items())))
+            return GreedyResult(timetable.numbered(scenario.program.first_day), tuple(sorted(left.items())))
         named = {pid for v in violations for pid in v.who if pid in patients and pid not in left}
         if not named:
             # Only staff or rooms are named (a weekly cap, availability): the patients of their

@@ -5,9 +5,13 @@ from __future__ import annotations
 import os
 import uuid
 
-import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+# The GUI tests draw offscreen on every machine (a headless one has no screen to open; the
+# README's test command crashed there without the variable). Set it to another platform to watch.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
 
 PG_URL = os.environ.get("IOP_TEST_PG_URL", "").strip()
 

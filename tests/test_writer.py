@@ -126,6 +126,18 @@ def test_dates_are_empty_without_week_start(tmp_path, scenario, timetable):
         assert {r["date"] for r in _by_column(tmp_path / name)} == {""}
 
 
+def test_a_week_from_sunday_lists_and_numbers_sunday_first(tmp_path, scenario, timetable):
+    """The week's order is week_start's (found by an outside check: Sunday's sessions came after Thursday's)."""
+    program = replace(scenario.program, week_start=datetime.date(2026, 11, 29), days=(6, 0, 1, 2, 3))
+    sunday = Session(6, 9 * 60, 10 * 60, "PROC", ("T1",), "G1", ("P03", "P05", "P06"))
+    write_timetable(tmp_path, replace(scenario, program=program), Timetable(timetable.sessions + (sunday,)))
+    rows = _by_column(tmp_path / "sessions.csv")
+    assert [(r["session_id"], r["day"], r["date"]) for r in rows[:2]] == [
+        ("S001", "Sun", "2026-11-29"), ("S002", "Mon", "2026-11-30")]
+    schedule = _by_column(tmp_path / "patient_schedule.csv")
+    assert [r["day"] for r in schedule if r["patient_id"] == "P03"] == ["Sun", "Tue", "Thu"]
+
+
 def test_sessions_csv_reads_back_equal(tmp_path, scenario, timetable):
     write_timetable(tmp_path, scenario, timetable)
     back = read_timetable(tmp_path / "sessions.csv", scenario)

@@ -30,7 +30,7 @@ def review(scenario: Scenario, result: SolveResult, name: str = "") -> SolveOutc
     """Check the result's timetable with the independent validator (hard rules, compliance)."""
     if result.timetable is None:
         return SolveOutcome(result, scenario, name=name)
-    timetable = result.timetable.numbered()
+    timetable = result.timetable.numbered(scenario.program.first_day)
     if timetable != result.timetable:
         result = replace(result, timetable=timetable)
     # The scenario a best-effort timetable answers: a waitlisted patient has no sessions by design, and a

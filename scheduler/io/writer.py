@@ -375,7 +375,7 @@ def write_timetable(
     """Write sessions.csv, the patient/staff/room schedules, summary.json (and waitlist.csv), all or
     nothing (``write_files``). Without a waitlist, an earlier solve's waitlist.csv is removed, so
     that it is not taken for this timetable's."""
-    sessions = timetable.numbered().sessions
+    sessions = timetable.numbered(scenario.program.first_day).sessions
     files = {
         "sessions.csv": csv_bytes(SESSION_COLUMNS, (session_row(scenario, s) for s in sessions)),
         "patient_schedule.csv": csv_bytes(PATIENT_SCHEDULE_COLUMNS, _patient_rows(scenario, sessions, deidentify)),
