@@ -124,6 +124,11 @@ class Program:
         """The week's first weekday index: week_start's weekday (Monday without one)."""
         return self.week_start.weekday() if self.week_start is not None else 0
 
+    @property
+    def week_days(self) -> tuple[int, ...]:
+        """The program's days in the week's order (Sunday first in a week from Sunday)."""
+        return tuple(sorted(self.days, key=lambda d: (d - self.first_day) % 7))
+
     def next_day(self, day: int) -> int | None:
         """The calendar day after ``day`` in this week, whose first day is week_start's weekday (Monday
         without one); None for the week's last day. S6 counts a patient's attended days whose next day

@@ -11,6 +11,7 @@ import re
 from scheduler.model import DAY_NAMES, Availability, Program, Window
 
 _DAY_INDEX = {name.lower(): i for i, name in enumerate(DAY_NAMES)}
+SATURDAY = 5
 _TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
 _ENTRY = re.compile(r"^\s*(?P<days>[A-Za-z][A-Za-z ,\-]*?)\s+(?P<start>\d{1,2}:\d{2})\s*-\s*(?P<end>\d{1,2}:\d{2})\s*$")
 
@@ -44,7 +45,8 @@ def parse_day(text: str) -> int:
 
 
 def parse_days(text: str) -> tuple[int, ...]:
-    """``"Mon-Fri"``, ``"Mon,Wed,Fri"``, ``"Mon Wed Fri"`` or ``"Mon - Wed, Fri"`` -> sorted day indices, no repeats."""
+    """``"Mon-Fri"``, ``"Mon,Wed,Fri"``, ``"Mon Wed Fri"``, ``"Mon - Wed, Fri"`` or ``"Sun-Thu"`` (a range from
+    Saturday or Sunday runs on into the week) -> sorted day indices, no repeats."""
     days: set[int] = set()
     parts = [p for p in re.split(r"[,;\s]+", re.sub(r"\s*-\s*", "-", str(text).strip())) if p.strip()]
     if not parts:
@@ -53,9 +55,10 @@ def parse_days(text: str) -> tuple[int, ...]:
         if "-" in part:
             first, _, last = part.partition("-")
             a, b = parse_day(first), parse_day(last)
-            if b < a:
+            if b < a and a < SATURDAY:
                 raise TimeFormatError(f"'{part.strip()}' runs backwards; write the earlier day first, e.g. Mon-Fri")
-            days.update(range(a, b + 1))
+            # A range from the weekend runs on through it into the week (Sun-Thu, Sat-Wed).
+            days.update(range(a, b + 1) if a <= b else (*range(a, 7), *range(0, b + 1)))
         else:
             days.add(parse_day(part))
     return tuple(sorted(days))

@@ -210,6 +210,31 @@ def test_days_separated_by_spaces_are_all_read(tiny):
     assert p01.preferred_days == (0, 2, 4)
 
 
+def _program_days(tiny: Path, days: str, week_start: str) -> None:
+    rows = [r for r in _rows(tiny / "program.csv") if r[0] not in ("days", "week_start")]
+    _write_rows(tiny / "program.csv", rows + [["days", days], ["week_start", week_start]])
+
+
+def test_a_week_from_sunday_may_be_written_sun_thu(tiny):
+    """A range from the weekend runs on into the week; the week's order starts on week_start's weekday."""
+    _program_days(tiny, "Sun-Thu", "2026-11-29")
+    rows = _rows(tiny / "patients.csv")
+    rows[1][8] = "Sun-Tue 09:00-12:00"  # P01 availability
+    _write_rows(tiny / "patients.csv", rows)
+    sc = read_scenario(tiny).scenario
+    assert sc.program.days == (0, 1, 2, 3, 6)
+    assert sc.program.week_days == (6, 0, 1, 2, 3)
+    assert {w.day for w in sc.patient_by_id["P01"].availability.windows} == {6, 0, 1}
+
+
+def test_a_weekday_range_written_backwards_is_still_an_error(tiny):
+    _program_days(tiny, "Wed-Mon", "2026-12-02")
+    with pytest.raises(ScenarioError) as err:
+        read_scenario(tiny)
+    text = str(err.value)
+    assert "program.csv" in text and "Wed-Mon" in text and "backwards" in text
+
+
 def test_a_day_with_trailing_characters_is_an_error_naming_it(tiny):
     rows = _rows(tiny / "patients.csv")
     rows[1][12] = "Mon Wed Fri2"

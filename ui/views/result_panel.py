@@ -178,7 +178,7 @@ class ResultPanel(QWidget):
         self.terms.set_terms(result.terms if result else ())
         self._fit_height(self.terms_view)
         scenario = scenario or (outcome.scenario if outcome else None)
-        days = scenario.program.days if scenario else None
+        days = scenario.program.week_days if scenario else None
         self.compliance.set_compliance(outcome.compliance if outcome else (), names, days)
         self.staff_load.set_load(scenario, outcome.timetable if outcome else None)
         self.details.setTabVisible(self.details.indexOf(self.staff_page), bool(outcome and outcome.timetable is not None))

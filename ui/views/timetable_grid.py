@@ -123,7 +123,7 @@ class TimetableGrid(QWidget):
 
     @property
     def _days(self) -> tuple[int, ...]:
-        return self._scenario.program.days if self._scenario else (0, 1, 2, 3, 4)
+        return self._scenario.program.week_days if self._scenario else (0, 1, 2, 3, 4)
 
     def _hours(self) -> tuple[int, int]:
         p = self._scenario.program if self._scenario else None
