@@ -145,6 +145,8 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
             return
         if not left_out and self.first_complete is None:
             self.first_complete = seconds
+            if self.kept is not None and self.kept.first is None:
+                self.kept.first = seconds  # the search's own complete timetable (none is kept: no sessions)
         raw_bound = self.best_objective_bound
         bound = raw_bound / OBJECTIVE_SCALE if raw_bound < weight else None
         if bound is not None and not left_out:
@@ -212,30 +214,52 @@ def solve(
     within a second even while an uninterruptible step (the greedy template, presolve)
     is running: the best timetable found so far is returned, or none yet.
     """
-    result = _undecided_explained(scenario, params, _solve_answered(scenario, params, on_progress, cancel))
-    return _checked(scenario, _with_dropped_pins(scenario, _with_reasons(scenario, result, params.time_limit)))
+    began = time.monotonic()
+    reserve = _answer_reserve(scenario, params)
+    checkpoint = began + params.time_limit - reserve if reserve > 0 else None
+    result = _solve_answered(scenario, params, on_progress, cancel, checkpoint)
+    result = _undecided_explained(scenario, params, result, began + params.time_limit - time.monotonic())
+    result = _with_reasons(scenario, result, began + params.time_limit - time.monotonic())
+    return _checked(scenario, _with_dropped_pins(scenario, result))
+
+
+def _answer_reserve(scenario: Scenario, params: SolveParams) -> float:
+    """Seconds kept at the end of the time limit for proving why there is no timetable (strict) or why
+    patients wait (best effort), used only when no complete timetable is in hand by then (clinics of up
+    to ``ALONE_AFTER_MOST`` patients). Until session 17 these ran after the limit: an outside check's
+    25-patient clinic took 36 s of a 30-s limit, 13 s of 10."""
+    n = len(scenario.patients)
+    if n > ALONE_AFTER_MOST:
+        return 0.0
+    limit = params.time_limit
+    if params.best_effort:
+        return min(5.0, ALONE_REASON_SHARE * limit)
+    if n <= ALONE_FIRST:  # the whole explanation needs ~3 s (a 5-patient clinic: "?" in 2 s, proven in 3 s)
+        return min(15.0, max(3.0, 0.5 * limit), 0.8 * limit)
+    return min(10.0, max(3.0, ALONE_AFTER_UNKNOWN * limit), 0.5 * limit)
 
 
 ALONE_AFTER_MOST = 60  # patients: above, the few checks that fit in 10 s are unlikely to meet the one without a week
 ALONE_AFTER_UNKNOWN = 0.25  # of the time limit (3-10 s), for a proof of no week after an undecided solve (small clinics: half, 5-15 s)
 
 
-def _undecided_explained(scenario: Scenario, params: SolveParams, result: SolveResult) -> SolveResult:
+def _undecided_explained(scenario: Scenario, params: SolveParams, result: SolveResult, seconds: float) -> SolveResult:
     """An undecided strict solve (``unknown``, no timetable) made ``infeasible`` with the reason when a
     proof is found in a short extra time: in a small clinic (``ALONE_FIRST`` patients) the whole
     explanation (``core_explanation``), else (up to ``ALONE_AFTER_MOST``) a patient who has no week
-    even alone (``alone_explanation``). The extra time counts in the result's seconds. Any set of rules either one reports is itself proven infeasible.
+    even alone (``alone_explanation``), in the ``seconds`` left of the time limit (the solve stopped
+    early for them, ``_answer_reserve``); they count in the result's seconds. Any set of rules either
+    one reports is itself proven infeasible.
 
     Outside checks' 5-patient clinics ended ``unknown`` at 15-20 s: one where a patient's days, hours
     and DBT count exclude any week for her (the check of each patient alone proves that in about a
     second), one where a patient must come all five days and no other adult can (a proof with
     presolve in 1 s)."""
     if (result.status != SolveStatus.UNKNOWN or result.timetable is not None or params.best_effort
-            or len(scenario.patients) > ALONE_AFTER_MOST):
+            or len(scenario.patients) > ALONE_AFTER_MOST or seconds < 1.0):
         return result
     began = time.monotonic()
     small = len(scenario.patients) <= ALONE_FIRST
-    seconds = min(15.0, max(5.0, 0.5 * params.time_limit)) if small else min(10.0, max(3.0, ALONE_AFTER_UNKNOWN * params.time_limit))
     try:
         if small:
             findings = core_explanation(scenario, seconds)
@@ -258,18 +282,18 @@ ALONE_REASONS = 5  # waitlisted patients checked alone, at most (best effort)
 ALONE_REASON_SHARE = 0.1  # of the time limit (at most 5 s) for those checks together
 
 
-def _with_reasons(scenario: Scenario, result: SolveResult, time_limit: float = 0.0) -> SolveResult:
+def _with_reasons(scenario: Scenario, result: SolveResult, seconds: float = 0.0) -> SolveResult:
     """The result, each waitlisted patient's reason the pre-solve finding that bears on them where there
     is one (``_finding_reason``): the scarce resource rather than the group the template last tried;
     else, for the first few, that they have no week even on their own, with their rules in conflict
-    (``_alone_reason``), where that is so (clinics of up to ``ALONE_AFTER_MOST`` patients). The
-    checks' time counts in the result's seconds."""
+    (``_alone_reason``), where that is so (clinics of up to ``ALONE_AFTER_MOST`` patients), in the
+    ``seconds`` left of the time limit (at most 5). The checks' time counts in the result's seconds."""
     if not result.waitlist:
         return result
     began = time.monotonic()
     findings = _precheck(scenario)
     entries = []
-    until = time.monotonic() + min(5.0, ALONE_REASON_SHARE * time_limit)
+    until = time.monotonic() + min(5.0, seconds)
     alone_checks = len(scenario.patients) <= ALONE_AFTER_MOST
     checked = 0
     for entry in result.waitlist:
@@ -339,33 +363,62 @@ def _with_dropped_pins(scenario: Scenario, result: SolveResult) -> SolveResult:
     return replace(result, message=f"{result.message} {note}".strip(), dropped_pins=names)
 
 
-def _solve_answered(scenario: Scenario, params: SolveParams, on_progress, cancel) -> SolveResult:
-    """``_solve``, on a helper thread when there is a ``cancel`` event, so that a cancel is answered within a second."""
-    if cancel is None:
+def _solve_answered(scenario: Scenario, params: SolveParams, on_progress, cancel,
+                    checkpoint: float | None = None) -> SolveResult:
+    """``_solve``, on a helper thread when there is a ``cancel`` event, so that a cancel is answered within a second.
+
+    At ``checkpoint`` (``time.monotonic()``), if no complete timetable has been found, the solve is
+    stopped as by a cancel, and its answer is the one a time limit gives (``unknown``, or best effort's
+    timetable with its waitlist), so that the rest of the limit can go to the reasons."""
+    if cancel is None and checkpoint is None:
         return _solve(scenario, params, on_progress, None)
     box: list[SolveResult] = []
     kept = _Kept()
+    stop = threading.Event()  # the caller's cancel, or the checkpoint
     worker = threading.Thread(
-        target=lambda: box.append(_solve(scenario, params, on_progress, cancel, kept)), daemon=True, name="solve"
+        target=lambda: box.append(_solve(scenario, params, on_progress, stop, kept)), daemon=True, name="solve"
     )
     began = time.monotonic()
     worker.start()
+    stopped = False
     while worker.is_alive():
-        if cancel.wait(0.05):
+        if cancel is not None and cancel.is_set():
+            stop.set()
             worker.join(0.8)
             break
+        if checkpoint is not None and not stopped and time.monotonic() >= checkpoint and kept.first is None:
+            log.info("no complete timetable at %.1fs: stopping for the reasons", time.monotonic() - began)
+            stop.set()
+            stopped = True
+        if stopped and time.monotonic() > began + params.time_limit + 1.0:
+            break  # a step that cannot be interrupted: answer with what was reported
+        worker.join(0.05)
+    user_cancel = cancel is not None and cancel.is_set()
     if box:
-        return box[0]
+        return _at_time_limit(box[0]) if stopped and not user_cancel else box[0]
     if kept.timetable is not None:
         # Cancelled inside a step that cannot be interrupted (building the whole-week model):
         # the best complete timetable already reported is the result.
-        return _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
-                                "Cancelled; the best timetable found so far is kept.", bound=kept.bound)
-    return SolveResult(
-        SolveStatus.CANCELLED,
-        seconds=time.monotonic() - began,
-        message="Cancelled before a timetable was found.",
-    )
+        result = _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
+                                  "Cancelled; the best timetable found so far is kept.", bound=kept.bound)
+    else:
+        result = SolveResult(
+            SolveStatus.CANCELLED,
+            seconds=time.monotonic() - began,
+            message="Cancelled before a timetable was found.",
+        )
+    return _at_time_limit(result) if stopped and not user_cancel else result
+
+
+def _at_time_limit(result: SolveResult) -> SolveResult:
+    """A solve stopped at the checkpoint answers as one the time limit stopped (not ``cancelled``)."""
+    if result.status != SolveStatus.CANCELLED:
+        return result
+    message = {"Cancelled before a timetable was found.": "No timetable was found within the time limit.",
+               "Cancelled; the best timetable found so far is kept.": "The best timetable found within the time limit."
+               }.get(result.message, result.message)
+    status = SolveStatus.UNKNOWN if result.timetable is None else SolveStatus.FEASIBLE
+    return replace(result, status=status, message=message)
 
 
 def _checked(scenario: Scenario, result: SolveResult) -> SolveResult:
