@@ -626,7 +626,8 @@ def _improved_result(scenario: Scenario, result: SolveResult, deadline: float, c
         return result
     complete = not result.waitlist
     improved = improve(scenario_without(scenario, [w.patient_id for w in result.waitlist]), result.timetable, deadline,
-                       cancel, seed, on_better=lambda timetable, _objective: relay.announce(timetable, complete))
+                       cancel, seed, on_better=lambda timetable, _objective: relay.announce(timetable, complete),
+                       floor=(lambda: relay.floor or None) if complete and relay is not None else None)
     return result if improved is result.timetable else _rescored(scenario, result, improved, start)
 
 
@@ -786,14 +787,15 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, bounde
     # not dissolve), then neighbourhood rounds lower the objective of the patients in.
     until = start + FIT_UNTIL * params.time_limit
     timetable = polished(timetable, POLISH_FIRST_SHARE * (until - time.monotonic()))
-    timetable = improve(kept, timetable, until, cancel, params.seed, on_better=report)
+    floor = (lambda: bounder.value) if not left_out else None  # the relaxation's bound holds for complete timetables
+    timetable = improve(kept, timetable, until, cancel, params.seed, on_better=report, floor=floor)
     # No whole-week search follows: the polish again, until 95% of the limit; it stops once it finds
     # nothing better for a while (polish.STALL_SECONDS), and the rest goes to more rounds.
     last = start + 0.95 * params.time_limit
     if not (cancel is not None and cancel.is_set()):
         timetable = polished(timetable, last - time.monotonic())
         if last - time.monotonic() >= LAST_ROUNDS_MIN:
-            timetable = improve(kept, timetable, last, cancel, params.seed + 1, on_better=report)
+            timetable = improve(kept, timetable, last, cancel, params.seed + 1, on_better=report, floor=floor)
     return _fallback_result(
         scenario,
         timetable,

@@ -321,6 +321,23 @@ def test_rounds_start_without_the_whole_week_model_once_the_search_s_share_is_sp
     assert result.objective >= expected - 1e-9 and result.bound <= expected + 1e-9
 
 
+def test_the_rounds_end_once_the_timetable_reaches_the_proven_bound(monkeypatch, caplog):
+    """An outside check's 7-day clinic reached its bound (20 = 20) after one round and its rounds went on
+    to 19 s of a 20-s limit; a timetable at the proven bound is optimal, so the rounds stop there."""
+    import logging
+
+    import solver.model as solver_model
+
+    scenario, expected, _ = fx.preferences_choose_days()
+    monkeypatch.setattr(solver_model, "IMPROVE_TAIL", 1.0)  # straight to the rounds
+    with caplog.at_level(logging.INFO, logger="solver"):
+        result = fx.solve_micro(scenario, time_limit=20)
+    assert result.status == SolveStatus.OPTIMAL and result.objective == pytest.approx(expected)
+    assert validate(scenario, result.timetable) == []
+    assert any("is the proven bound; no more rounds" in r.getMessage() for r in caplog.records)
+    assert result.seconds < 10  # not the whole limit (1-2 s here)
+
+
 def test_the_complete_template_is_kept_when_the_search_ends_worse():
     """The search's objective counts slack left in its completed hint, so its best can score
     worse than the template it started from; the better timetable is returned."""
