@@ -94,7 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     solve.add_argument("--gap", type=gap, default=0.0, help="stop at this relative gap, from 0 to below 1, e.g. 0.01")
     solve.add_argument("--previous", help="last week's sessions.csv (pins and stability)")
     solve.add_argument("--best-effort", action="store_true", help="schedule as many patients as possible; write waitlist.csv")
-    solve.add_argument("--deidentify", action="store_true", help="exports carry patient ids only, no names")
+    solve.add_argument("--deidentify", action="store_true",
+                       help="patient ids instead of names, in the exports and on screen")
     solve.add_argument("--log-search", action="store_true", help="route the CP-SAT search log to the log")
 
     validate = sub.add_parser("validate", help="check a timetable against every hard rule")
@@ -113,11 +114,12 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser("export", help="export the stored scenario or a stored timetable")
     exp.add_argument("--db", help="SQLAlchemy URL or SQLite file path")
-    exp.add_argument("--out", required=True)
+    exp.add_argument("--out", help="folder for the files (required unless --list)")
     exp.add_argument("--timetable", help="name of a stored timetable (default: the newest)")
     exp.add_argument("--scenario", action="store_true", help="export the scenario CSVs instead of a timetable")
     exp.add_argument("--list", action="store_true", help="list stored timetables and exit")
-    exp.add_argument("--deidentify", action="store_true")
+    exp.add_argument("--deidentify", action="store_true", help="patient ids instead of names (timetable or scenario)")
+    exp.set_defaults(usage_error=exp.error)  # for the --out check, which depends on --list
 
     gen = sub.add_parser("generate", help="write a generated (feasible by construction) clinic")
     gen.add_argument("patients", type=patients, help="how many, at least 3")
@@ -188,6 +190,14 @@ def _not_a_folder(folder: str) -> bool:
     return False
 
 
+def _shown(scenario, deidentify: bool):
+    """What the CLI prints of a result: the text as is, or with patient names replaced by ids as
+    in the de-identified files (scrub_names)."""
+    from scheduler.io.writer import scrub_names
+
+    return (lambda text: scrub_names(text, scenario)) if deidentify else str
+
+
 def cmd_solve(args) -> int:
     from scheduler.io.errors import ScenarioError
     from scheduler.io.reader import read_timetable
@@ -217,7 +227,8 @@ def cmd_solve(args) -> int:
         **({"workers": args.workers} if args.workers else {}),
     )
     result = solve(scenario, params)
-    print(result.headline())
+    shown = _shown(scenario, args.deidentify)
+    print(shown(result.headline()))
     if result.timetable is None:
         explanations = list(result.explanations)
         if result.status.value == "infeasible" and not explanations:
@@ -225,9 +236,9 @@ def cmd_solve(args) -> int:
         if explanations:
             print("Why no timetable exists:")
             for line in explanations:
-                print(f"  - {line}")
+                print(shown(f"  - {line}"))
         elif result.message:
-            print(result.message)
+            print(shown(result.message))
         summary = result.summary()
         summary["explanations"] = explanations
         weights = scenario.program.weights
@@ -250,9 +261,9 @@ def cmd_solve(args) -> int:
     except OSError as exc:
         return _unwritable("the timetable", args.out, exc)
     if result.waitlist and result.message:
-        print(result.message)  # how many are waitlisted, and any pinned session not kept with them
+        print(shown(result.message))  # how many are waitlisted, and any pinned session not kept with them
     for entry in result.waitlist:
-        print(f"  waitlisted {entry.patient_id}: {entry.reason}")
+        print(shown(f"  waitlisted {entry.patient_id}: {entry.reason}"))
     return 0
 
 
@@ -346,6 +357,8 @@ def cmd_export(args) -> int:
     from scheduler.io.writer import write_scenario, write_timetable
     from scheduler.store import Store, StoreError
 
+    if args.out is None and not args.list:
+        args.usage_error("the following arguments are required: --out (unless --list)")
     try:
         with Store.open(db_url(args.db), create=False) as store:  # export only reads: no new database
             scenario = store.load_scenario()
@@ -358,10 +371,10 @@ def cmd_export(args) -> int:
                 return 0
             if args.scenario:
                 try:
-                    write_scenario(scenario, args.out)
+                    write_scenario(scenario, args.out, deidentify=args.deidentify)
                 except OSError as exc:
                     return _unwritable("the scenario", args.out, exc)
-                print(f"Scenario written to {args.out}")
+                print(f"{'De-identified scenario' if args.deidentify else 'Scenario'} written to {args.out}")
                 return 0
             infos = store.list_timetables()
             if not infos:

@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -297,6 +298,75 @@ def test_export_of_a_stored_timetable_can_be_deidentified(clinic, database, solv
         map(fx.key, read_timetable(out / "sessions.csv", scenario).sessions))
 
 
+def names_in_free_text(scenario):
+    """The clinic with its patients' names also written into free text: the program's, an activity's
+    and a room's name, a staff role, a status."""
+    p1, p2, p3 = (p.name for p in scenario.patients)
+    return replace(
+        scenario,
+        program=replace(scenario.program, name=f"{p1}'s morning group"),
+        activities=(replace(scenario.activities[0], name=f"Process group ({p2} joins late)"),
+                    *scenario.activities[1:]),
+        staff=(replace(scenario.staff[0], role=f"keyworker for {p3}"), *scenario.staff[1:]),
+        rooms=(replace(scenario.rooms[0], name=f"{p1} room"), *scenario.rooms[1:]),
+        patients=(*scenario.patients[:2], replace(scenario.patients[2], status=f"new, referred with {p2}")),
+    )
+
+
+def test_export_of_the_scenario_can_be_deidentified(tmp_path):
+    """Fixed (session 19): --deidentify was ignored with --scenario, which wrote every patient's name."""
+    named = names_in_free_text(fx.cli_clinic())
+    write_scenario(named, tmp_path / "clinic")
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run_cli("import", tmp_path / "clinic", "--db", url).returncode == 0
+    plain = run_cli("export", "--db", url, "--scenario", "--out", tmp_path / "plain")
+    assert plain.returncode == 0 and all(p.name in all_text(tmp_path / "plain") for p in named.patients)
+
+    out = tmp_path / "anonymous"
+    done = run_cli("export", "--db", url, "--scenario", "--deidentify", "--out", out)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"De-identified scenario written to {out}" in done.stdout
+    text = all_text(out)
+    assert [part for part in name_parts(named) if part in text] == []
+    # Each name became its patient's id, wherever it was; everything else is as imported.
+    scenario = fx.cli_clinic()
+    expected = replace(
+        scenario,
+        program=replace(scenario.program, name="P1's morning group"),
+        activities=(replace(scenario.activities[0], name="Process group (P2 joins late)"), *scenario.activities[1:]),
+        staff=(replace(scenario.staff[0], role="keyworker for P3"), *scenario.staff[1:]),
+        rooms=(replace(scenario.rooms[0], name="P1 room"), *scenario.rooms[1:]),
+        patients=tuple(replace(p, name=p.id) for p in scenario.patients[:2])
+        + (replace(scenario.patients[2], name="P3", status="new, referred with P2"),),
+    )
+    assert read_scenario(out).scenario == expected
+    # ... and it solves, into a timetable that holds for the identified clinic too.
+    solved = run_cli("solve", out, "--out", tmp_path / "solved", "--time-limit", 20)
+    assert solved.returncode == 0 and solved.stdout.startswith("status=optimal"), solved.stdout + solved.stderr
+    assert validate(named, read_timetable(tmp_path / "solved" / "sessions.csv", named)) == []
+
+
+def test_export_list_needs_no_out(clinic, solved, tmp_path):
+    """Fixed (session 19): `export --list` failed with "the following arguments are required: --out"."""
+    from scheduler.store import Store
+
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    assert run_cli("import", clinic, "--db", url).returncode == 0
+    scenario = read_scenario(clinic).scenario
+    with Store.open(url) as store:
+        store.save_timetable("week 1", read_timetable(solved[0] / "sessions.csv", scenario), None)
+    listed = run_cli("export", "--db", url, "--list")
+    assert listed.returncode == 0, listed.stdout + listed.stderr
+    assert listed.stdout.startswith("week 1\t") and listed.stderr == ""
+    # Every other export still needs --out: exit 1 with the usage line, nothing written.
+    for extra in ((), ("--scenario",), ("--timetable", "week 1")):
+        done = run_cli("export", "--db", url, *extra)
+        assert done.returncode == 1, done.stdout + done.stderr
+        assert done.stderr.startswith("usage: ")
+        one_error(done, "--out")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.db"]
+
+
 # ---------------------------------------------------------------- options
 
 
@@ -337,6 +407,40 @@ def test_deidentified_solve_exports_carry_no_patient_name(clinic, solved, tmp_pa
     assert [part for part in name_parts(scenario) if part in text] == []
     assert {r["patient_id"] for r in read_rows(out / "patient_schedule.csv")} == {"P1", "P2", "P3"}
     assert "Dana Reyes" in text  # staff names are not patient data
+
+
+ON_SCREEN = {
+    # A waitlist reason that names the patients (Dana Reyes is primary therapist of all three).
+    "waitlist": (fx.oversubscribed_therapist, ("--best-effort",), 0),
+    # An explanation that names the patient.
+    "no timetable": (INFEASIBLE["precheck"][0], (), 2),
+}
+
+
+@pytest.mark.parametrize("case", list(ON_SCREEN))
+def test_deidentified_solve_prints_no_patient_name(case, tmp_path):
+    """Fixed (session 19): with --deidentify the files had ids, but the screen still showed names."""
+    builder, options, code = ON_SCREEN[case]
+    scenario = builder()
+    write_scenario(scenario, tmp_path / "scn")
+    shown = {}
+    for extra in ((), ("--deidentify",)):
+        done = run_cli("solve", tmp_path / "scn", "--out", tmp_path / f"out{len(extra)}", "--time-limit", 10,
+                       *options, *extra)
+        assert done.returncode == code, done.stdout + done.stderr
+        shown[extra] = done.stdout + done.stderr
+    named = [p.name for p in scenario.patients if p.name in shown[()]]
+    assert named, shown[()]  # the control: without the option the screen names them
+    anonymous = shown[("--deidentify",)]
+    assert [p.name for p in scenario.patients if p.name in anonymous] == []
+    assert all(p.id in anonymous for p in scenario.patients if p.name in named)
+    # The screen says what the files say.
+    folder = tmp_path / "out1"
+    if code == 0:
+        reasons = [r["reason"] for r in read_rows(folder / "waitlist.csv")]
+    else:
+        reasons = json.loads((folder / "summary.json").read_text(encoding="utf-8"))["explanations"]
+    assert reasons and all(reason in anonymous for reason in reasons)
 
 
 # ---------------------------------------------------------------- bad arguments and unwritable outputs

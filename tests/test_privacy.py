@@ -230,6 +230,7 @@ def _walk(journey: Journey) -> None:
         journey.files += write_timetable(folder / "infeasible", impossible, Timetable(), refused.summary(),
                                          deidentify=deidentify)
     journey.files += write_scenario(scenario, root / "scenario-export")
+    journey.files += write_scenario(scenario, root / "scenario-export-deidentified", deidentify=True)
     journey.files.append(write_scenario_xlsx(scenario, root / "scenario-export.xlsx"))
     # Re-import last week's export as previous sessions (the reader logs its warnings).
     read_timetable(journey.identified / "sessions.csv", scenario)
@@ -322,6 +323,42 @@ def test_deidentified_exports_contain_no_patient_name(journey):
     assert {k: v for k, v in leaks.items() if v} == {}
     # Ids stand in for the names, and the reasons still read.
     assert "P001" in deidentified["best-effort/waitlist.csv"] and "P001" in deidentified["infeasible/summary.json"]
+
+
+def _workbook_text(path: Path) -> str:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    return "\n".join(str(v) for sheet in book for row in sheet.iter_rows(values_only=True) for v in row)
+
+
+def test_deidentified_scenario_export_contains_no_patient_name_and_still_solves(tmp_path):
+    """Fixed (session 19): a scenario export had no de-identified form (`export --scenario --deidentify`
+    wrote the names). Names are in free text too here, where a coordinator might write them."""
+    scenario = named_clinic()
+    activity = scenario.activities[0]
+    named = replace(
+        scenario,
+        program=replace(scenario.program, name=f"{NAMES[0]}'s week"),
+        activities=(replace(activity, name=f"{activity.name} (with {NAMES[3]})"), *scenario.activities[1:]),
+        staff=(replace(scenario.staff[0], role=f"keyworker of {NAMES[2]}"), *scenario.staff[1:]),
+        rooms=(replace(scenario.rooms[0], name=NAMES[5]), *scenario.rooms[1:]),
+        patients=(*scenario.patients[:1], replace(scenario.patients[1], status=f"sibling of {NAMES[4]}"),
+                  *scenario.patients[2:]),
+    )
+    texts = {path.name: path.read_text(encoding="utf-8")
+             for path in write_scenario(named, tmp_path / "scenario", deidentify=True)}
+    texts["scenario.xlsx"] = _workbook_text(write_scenario_xlsx(named, tmp_path / "scenario.xlsx", deidentify=True))
+    leaks = {name: [n for n in NAMES + SURNAMES if n in text] for name, text in texts.items()}
+    assert {k: v for k, v in leaks.items() if v} == {}
+    assert all(n in _workbook_text(write_scenario_xlsx(named, tmp_path / "named.xlsx")) for n in NAMES)  # control
+    # The ids stand in, and the de-identified scenario reads back and solves: a timetable for the real clinic.
+    assert "P001's week" in texts["program.csv"] and "sibling of P005" in texts["patients.csv"]
+    for source in (tmp_path / "scenario", tmp_path / "scenario.xlsx"):
+        read_back = read_scenario(source).scenario
+        assert [p.name for p in read_back.patients] == [p.id for p in scenario.patients]
+        solved = solve(read_back, SolveParams(time_limit=4))
+        assert solved.timetable is not None and validate(named, solved.timetable) == []
 
 
 # --------------------------------------------------------------------------- (e) cancelled and timed-out solves

@@ -235,6 +235,19 @@ def test_identified_export_does_name_patients(tmp_path, scenario, timetable):
     assert all(name in text for name in NAMES.values())
 
 
+def test_deidentified_scenario_has_ids_for_names_and_reads_back(tmp_path, scenario, timetable):
+    """Each patient's name becomes the id (a one-letter name too, which the scrubber skips), last
+    week's sessions included; read back, it differs from the scenario in the names alone."""
+    short = replace(scenario, patients=(replace(scenario.patients[0], name="Q"), *scenario.patients[1:]))
+    paths = write_scenario(short.with_previous(timetable), tmp_path, deidentify=True)
+    assert "previous_sessions.csv" in [p.name for p in paths]
+    text = "".join(p.read_text(encoding="utf-8") for p in paths)
+    assert [name for name in NAMES.values() if name in text] == []
+    assert [r["name"] for r in _by_column(tmp_path / "patients.csv")] == [p.id for p in scenario.patients]
+    expected = replace(scenario, patients=tuple(replace(p, name=p.id) for p in scenario.patients))
+    assert read_scenario(tmp_path).scenario == expected.with_previous(timetable)
+
+
 # --------------------------------------------------------------------------- safety of the files
 
 

@@ -1,4 +1,5 @@
-"""Write timetables (sessions, per-person schedules, summary, waitlist) and scenarios.
+"""Write timetables (sessions, per-person schedules, summary, waitlist) and scenarios, either
+of them de-identified on request (patient ids in place of patient names).
 
 Every file is plain UTF-8 (no byte-order mark), comma-separated with a header row and
 ``\\n`` line endings, written atomically (temporary file in the same folder, flushed,
@@ -484,10 +485,32 @@ def scenario_tables(scenario: Scenario) -> dict[str, Rows]:
     return tables
 
 
-def write_scenario(scenario: Scenario, out_dir: str | Path) -> list[Path]:
-    """Write the scenario as a folder of CSV files that read_scenario reads back equal, all or
-    nothing (``write_files``). Without a previous timetable, an earlier export's
-    previous_sessions.csv is removed: it would be read back as this scenario's."""
+def deidentified_scenario(scenario: Scenario) -> Scenario:
+    """The scenario without patient names: each patient's name is the id (as ``patient_name`` in a
+    de-identified patient_schedule.csv), and a patient name written in free text (the program's,
+    an activity's or a room's name, a staff role, a patient's status) is replaced by the id, as in
+    a de-identified summary.json. Ids, codes (skills, tags), numbers, days and times stay, so the
+    scenario solves as before; staff names stay, as in every export."""
+    def scrub(text: str) -> str:
+        return scrub_names(text, scenario)
+
+    return dataclasses.replace(
+        scenario,
+        program=dataclasses.replace(scenario.program, name=scrub(scenario.program.name)),
+        activities=tuple(dataclasses.replace(a, name=scrub(a.name)) for a in scenario.activities),
+        staff=tuple(dataclasses.replace(m, role=scrub(m.role)) for m in scenario.staff),
+        rooms=tuple(dataclasses.replace(r, name=scrub(r.name)) for r in scenario.rooms),
+        patients=tuple(dataclasses.replace(p, name=p.id, status=scrub(p.status)) for p in scenario.patients),
+    )
+
+
+def write_scenario(scenario: Scenario, out_dir: str | Path, *, deidentify: bool = False) -> list[Path]:
+    """Write the scenario as a folder of CSV files that read_scenario reads back equal (or equal to
+    ``deidentified_scenario(scenario)``), all or nothing (``write_files``). Without a previous
+    timetable, an earlier export's previous_sessions.csv is removed: it would be read back as this
+    scenario's."""
+    if deidentify:
+        scenario = deidentified_scenario(scenario)
     files = {f"{name}.csv": csv_bytes(SCENARIO_COLUMNS[name], rows) for name, rows in scenario_tables(scenario).items()}
     return write_files(out_dir, files, stale=("previous_sessions.csv",))
 
@@ -505,8 +528,11 @@ def _frame(name: str, rows: Rows) -> pd.DataFrame:
     return pd.DataFrame(data, columns=list(columns), dtype=object)
 
 
-def write_scenario_xlsx(scenario: Scenario, path: str | Path) -> Path:
-    """Write the scenario as one workbook, one sheet per file (sheet names without .csv)."""
+def write_scenario_xlsx(scenario: Scenario, path: str | Path, *, deidentify: bool = False) -> Path:
+    """Write the scenario as one workbook, one sheet per file (sheet names without .csv);
+    ``deidentify`` as in write_scenario."""
+    if deidentify:
+        scenario = deidentified_scenario(scenario)
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as book:
         for name, rows in scenario_tables(scenario).items():
