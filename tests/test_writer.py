@@ -399,3 +399,11 @@ def test_an_earlier_previous_timetable_is_removed_with_a_new_scenario(tmp_path, 
     write_scenario(scenario, tmp_path)
     assert not (tmp_path / "previous_sessions.csv").exists()
     assert read_scenario(tmp_path).scenario.previous is None
+
+
+def test_scrubbed_text_says_the_id_once(scenario):
+    """"Alice Martin (P01) needs ..." de-identified reads "P01 needs ..." (it read "P01 (P01) needs ...")."""
+    from scheduler.io.writer import scrub_names
+
+    assert scrub_names(["Alice Martin (P01) needs CBT", "Alice Martin and Bruno Keller (P02)", "Alice Martin (T1)"],
+                       scenario) == ["P01 needs CBT", "P01 and P02", "P01 (T1)"]

@@ -320,15 +320,21 @@ def _name_pattern(scenario: Scenario) -> tuple[re.Pattern[str] | None, dict[str,
     if not by_name:
         return None, {}
     alternatives = "|".join(re.escape(n) for n in sorted(by_name, key=len, reverse=True))
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)"), by_name
+    return re.compile(rf"(?<!\w)(?P<name>{alternatives})(?!\w)(?P<paren> \((?P<id>[^()]*)\))?"), by_name
 
 
 def scrub_names(value: Any, scenario: Scenario) -> Any:
-    """Replace every patient name inside strings (nested dicts/lists too) by the patient id."""
+    """Replace every patient name inside strings (nested dicts/lists too) by the patient id; "Name (P04)"
+    becomes "P04" (until session 17 "P04 (P04)")."""
     pattern, by_name = _name_pattern(scenario)
     if pattern is None:
         return value
-    return _scrub(value, lambda text: pattern.sub(lambda m: by_name[m.group(0)], text))
+
+    def swap(m: re.Match) -> str:
+        pid = by_name[m.group("name")]
+        return pid if m.group("id") == pid else pid + (m.group("paren") or "")
+
+    return _scrub(value, lambda text: pattern.sub(swap, text))
 
 
 def _finite(value: Any) -> Any:
