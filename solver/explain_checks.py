@@ -21,6 +21,9 @@ Conventions shared by the checks:
 - Follow-on findings are suppressed where one cause would otherwise be reported many
   times (a patient with no usable day is not also reported for weekly hours; an
   activity nobody can staff is not also reported for every patient who needs it).
+- Staff whose caps (max_hours_day, max_hours_week) are below a session's length are
+  reported once by ``check_session_caps`` (H8) and left out of the other checks, so that
+  "never free at the same time" is said only when availability alone makes it so.
 
 Pure Python on ``scheduler.model`` and ``scheduler.timegrid``; well under a second for
 500 patients.
@@ -233,6 +236,24 @@ class _Context:
 
     def staffable(self, a: Activity) -> bool:
         return len(self.qualified.get(a.id, ())) >= a.staff_count
+
+    def cap_minutes(self, st: Staff) -> int | None:
+        """The most minutes ``st`` may work in one day by their caps (daily, and weekly); None: no cap."""
+        caps = [mins(h) for h in (st.max_hours_day, st.max_hours_week) if h is not None]
+        return min(caps) if caps else None
+
+    def capped(self, st: Staff, duration: int) -> bool:
+        """``st``'s caps (max_hours_day or max_hours_week) are below one session of ``duration`` (H8)."""
+        cap = self.cap_minutes(st)
+        return cap is not None and cap < duration
+
+    def able(self, a: Activity) -> list[Staff]:
+        """Staff with the skill whose caps allow one session of ``a``."""
+        return [st for st in self.qualified.get(a.id, ()) if not self.capped(st, a.duration_min)]
+
+    def deliverable(self, a: Activity) -> bool:
+        """Enough staff hold the skill (``staffable``) and enough of them may work one whole session."""
+        return self.staffable(a) and len(self.able(a)) >= a.staff_count
 
     def roomable(self, a: Activity) -> bool:
         if a.room_kind == RoomKind.NONE:
@@ -562,7 +583,7 @@ def check_skill_load(ctx: _Context) -> list[Finding]:
     out = []
     demand_by_skill: dict[str, list[tuple[Activity, int]]] = defaultdict(list)
     for a in ctx.s.activities:
-        if not ctx.staffable(a) or not ctx.roomable(a):
+        if not ctx.deliverable(a) or not ctx.roomable(a):
             continue
         n = ctx.min_sessions(a)
         if n:
@@ -627,6 +648,66 @@ def check_missing_skills(ctx: _Context) -> list[Finding]:
     return out
 
 
+# --------------------------------------------------------------------------- 5 staff caps below one session
+
+
+def _cap_text(st: Staff) -> str:
+    """'at most 2 h a day' (the cap that binds: the daily one unless the weekly one is lower)."""
+    day = mins(st.max_hours_day) if st.max_hours_day is not None else None
+    week = mins(st.max_hours_week) if st.max_hours_week is not None else None
+    if week is not None and (day is None or week < day):
+        return f"at most {hours(week)} a week"
+    return f"at most {hours(day)} a day"
+
+
+def check_session_caps(ctx: _Context) -> list[Finding]:
+    """H8: a required session is longer than the daily (or weekly) cap of staff who must deliver it."""
+    # Per activity: fewer than staff_count of the staff with the skill may work one whole session.
+    # Per patient: a with_primary session longer than the primary therapist's cap. An outside check
+    # (outside17): a 125-min assessment for two therapists, one of them capped at 2 h a day, was
+    # reported (H3) as the two never free together, though they were free together for hours.
+    out = []
+    for a in ctx.s.activities:
+        reqs = ctx.requiring.get(a.id)
+        if not reqs or not ctx.staffable(a) or ctx.deliverable(a):
+            continue
+        able = ctx.able(a)
+        capped = [st for st in ctx.qualified[a.id] if ctx.capped(st, a.duration_min)]
+        patients = list({p.id: p for p, _ in reqs}.values())
+        caps = and_list([f"{label(capped[0].name, capped[0].id)} may work {_cap_text(capped[0])}"]
+                        + [f"{label(st.name, st.id)} {_cap_text(st)}" for st in capped[1:]])
+        skill = f" with skill '{a.skill}'" if a.skill else ""
+        need = ("a staff member" if a.staff_count == 1 else f"{a.staff_count} staff members") + skill
+        if able:
+            left = (f"only {and_list(label(st.name, st.id) for st in able)} "
+                    f"{'is' if len(able) == 1 else 'are'} left to deliver it")
+        else:
+            left = "no one is left to deliver it"
+        out.append(Finding("H8", _uniq([a.id] + [st.id for st in capped] + [p.id for p in patients]), (
+            f"{label(a.name, a.id)} takes {a.duration_min} min and needs {need} per session, but {caps}, "
+            f"{'each ' if len(capped) > 1 else ''}less than one session, so {left}; "
+            f"{plural(len(patients), 'patient')} must attend: "
+            f"{and_list(label(p.name, p.id) for p in patients)}.")))
+    by_primary: dict[tuple[str, str], list[Patient]] = defaultdict(list)
+    for p in ctx.s.patients:
+        for a, r in ctx.eligible_reqs(p):
+            if not a.with_primary or r.min_count < 1 or not ctx.deliverable(a):
+                continue
+            st = ctx.staff.get(p.primary_therapist or "")
+            if st is None or (a.skill and a.skill not in st.skills):
+                continue  # check_primary_therapists reports it
+            if ctx.capped(st, a.duration_min):
+                by_primary[st.id, a.id].append(p)
+    for (sid, aid), patients in by_primary.items():
+        st, a = ctx.staff[sid], ctx.activity[aid]
+        out.append(Finding("H8", _uniq([sid, aid] + [p.id for p in patients]), (
+            f"{label(a.name, a.id)} takes {a.duration_min} min and only the patient's primary therapist may "
+            f"deliver it, but {label(st.name, st.id)}, primary therapist of "
+            f"{and_list(label(p.name, p.id) for p in patients)}, may work {_cap_text(st)}, less than "
+            f"one session.")))
+    return out
+
+
 # --------------------------------------------------------------------------- 6 primary therapists
 
 
@@ -656,6 +737,8 @@ def check_primary_therapists(ctx: _Context) -> list[Finding]:
                     f"{who} must have {what} with their primary therapist {label(st.name, st.id)}, who lacks "
                     f"the skill '{a.skill}' it needs.")))
                 continue
+            if ctx.capped(st, a.duration_min):
+                continue  # check_session_caps reports it (H8)
             load[st.id].append((p, a, r.min_count))
     for sid, items in load.items():
         st = ctx.staff[sid]
@@ -679,18 +762,24 @@ def check_primary_therapists(ctx: _Context) -> list[Finding]:
 def _placement(ctx: _Context, p: Patient, a: Activity, family: bool) -> Finding | None:
     """Can the required one-to-one sessions of ``a`` be placed at all (people, staff and a room together)?"""
     req = p.requirement(a.id)
-    if req is None or req.min_count < 1 or not ctx.staffable(a) or not ctx.roomable(a):
+    if req is None or req.min_count < 1 or not ctx.deliverable(a) or not ctx.roomable(a):
         return None
     who = label(p.name, p.id)
     what = label(a.name, a.id)
+    # Only staff whose caps allow a whole session are counted (check_session_caps reports the others,
+    # H8), so that "never free at the same time" below is about availability alone, and true. An outside
+    # check (outside17): a 125-min session for two therapists, one capped at 2 h a day, was reported as
+    # the two never free together, while they were, Tue 10:00-13:00 and Sat 08:00-12:05.
     if a.with_primary:
         st = ctx.staff.get(p.primary_therapist or "")
         if st is None or (a.skill and a.skill not in st.skills):
             return None  # check_primary_therapists reports it
+        if ctx.capped(st, a.duration_min):
+            return None  # check_session_caps reports it
         lead = [st]
-        others = [x for x in ctx.qualified[a.id] if x.id != st.id]
+        others = [x for x in ctx.able(a) if x.id != st.id]
     else:
-        lead, others = ctx.qualified[a.id], []
+        lead, others = ctx.able(a), []
     avail = p.family_availability if family else p.availability
     party = f"the family of {who}" if family else who
     dur = a.duration_min
@@ -716,15 +805,22 @@ def _placement(ctx: _Context, p: Patient, a: Activity, family: bool) -> Finding 
             placements += _max_disjoint(people, dur)
     if meet_days and room_days and placements >= req.min_count:
         return None
+    skill = f" with skill '{a.skill}'" if a.skill else ""
     if a.with_primary:
         staff_text = f"their primary therapist {label(lead[0].name, lead[0].id)}"
-        staff_ids = [lead[0].id]
-        staff_avail = f"{lead[0].id} {ctx.avail_text(lead[0].availability)}"
+        if a.staff_count > 1:
+            staff_text += (f" and {plural(a.staff_count - 1, 'more staff member')}{skill} (of "
+                           f"{and_list(label(x.name, x.id) for x in others)})")
+        listed = lead + (others if a.staff_count > 1 else [])
     else:
         names = and_list(label(x.name, x.id) for x in lead)
-        staff_text = f"any staff member with skill '{a.skill}' ({names})" if a.skill else "any staff member"
-        staff_ids = [x.id for x in lead]
-        staff_avail = "; ".join(f"{x.id} {ctx.avail_text(x.availability)}" for x in lead[:4])
+        if a.staff_count > 1:
+            staff_text = f"{a.staff_count} staff members{skill} (of {names})"
+        else:
+            staff_text = f"any staff member{skill} ({names})" if a.skill else "any staff member"
+        listed = lead
+    staff_ids = [x.id for x in listed]
+    staff_avail = "; ".join(f"{x.id} {ctx.avail_text(x.availability)}" for x in listed[:4])
     if not meet_days:
         fam_word = "family availability" if family else "availability"
         return Finding("H3", _uniq([p.id] + staff_ids + [a.id]), (
@@ -791,12 +887,12 @@ def check_group_sizes(ctx: _Context) -> list[Finding]:
     out = []
     for a in ctx.s.activities:
         reqs = ctx.requiring.get(a.id)
-        if not a.is_group or not reqs or not ctx.staffable(a) or not ctx.roomable(a):
+        if not a.is_group or not reqs or not ctx.deliverable(a) or not ctx.roomable(a):
             continue
         what = label(a.name, a.id)
         need = max(1, a.min_size)
         dur = a.duration_min
-        staff = ctx.qualified[a.id]
+        staff = ctx.able(a)  # staff capped below one session are check_session_caps's (H8)
         ok_starts = {}
         for d in ctx.days:
             st = ctx.staff_starts(staff, d, dur, a.staff_count)
@@ -877,26 +973,31 @@ def check_rooms(ctx: _Context) -> list[Finding]:
         seats = max(1, a.min_size) if a.is_group else 1
         if not ctx.suitable_rooms(a, seats):
             too_small[a.room_kind].append((a, seats))
+    # The patients are subjects too: a best-effort solve gives each of them the finding as the reason
+    # they wait (model._finding_reason), rather than "not everyone who needs it can have it".
     for kind, acts in missing.items():
-        n = len({p.id for a in acts for p, _ in ctx.requiring[a.id]})
-        out.append(Finding("H5", tuple(a.id for a in acts), (
+        patients = list(dict.fromkeys(p.id for a in acts for p, _ in ctx.requiring[a.id]))
+        n = len(patients)
+        out.append(Finding("H5", _uniq([a.id for a in acts] + patients), (
             f"There is no room of kind '{kind.value}', but {and_list(label(a.name, a.id) for a in acts)} "
-            f"{'needs' if len(acts) == 1 else 'need'} one ({plural(n, 'patient')} must attend).")))
+            f"{'needs' if len(acts) == 1 else 'need'} one ({plural(n, 'patient')} must attend: "
+            f"{and_list(ctx.patient(pid) for pid in patients)}).")))
     for kind, items in too_small.items():
         rooms = ctx.rooms_of_kind[kind]
-        n = len({p.id for a, _ in items for p, _ in ctx.requiring[a.id]})
+        patients = list(dict.fromkeys(p.id for a, _ in items for p, _ in ctx.requiring[a.id]))
+        n = len(patients)
         room_list = and_list(f"{label(r.name, r.id)} seats {r.capacity}" for r in rooms)
         needs = and_list(f"{seats} for {label(a.name, a.id)}" for a, seats in items)
-        out.append(Finding("H5", _uniq([r.id for r in rooms] + [a.id for a, _ in items]), (
+        out.append(Finding("H5", _uniq([r.id for r in rooms] + [a.id for a, _ in items] + patients), (
             f"{room_list[0].upper() + room_list[1:]}, but {room_word(kind, article=True)} must seat at "
-            f"least {needs} ({plural(n, 'patient')} must attend).")))
+            f"least {needs} ({plural(n, 'patient')} must attend: {and_list(ctx.patient(pid) for pid in patients)}).")))
     return out
 
 
 def _room_time(ctx: _Context, kind: RoomKind) -> list[Finding]:
     items = []
     for a in ctx.s.activities:
-        if a.room_kind != kind or not ctx.staffable(a) or not ctx.roomable(a):
+        if a.room_kind != kind or not ctx.deliverable(a) or not ctx.roomable(a):
             continue
         n = ctx.min_sessions(a)
         if n:
@@ -1179,6 +1280,7 @@ CHECKS: tuple[Callable[[_Context], list[Finding]], ...] = (
     check_week_hours,           # 3  H2
     check_skill_load,           # 4  H8
     check_missing_skills,       # 5  H5
+    check_session_caps,         # 5  H8
     check_primary_therapists,   # 6  H7/H8
     check_individual_sessions,  # 6  H3
     check_eligibility,          # 7  H5/H0/H6

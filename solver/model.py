@@ -232,8 +232,8 @@ def _answer_reserve(scenario: Scenario, params: SolveParams) -> float:
     if n > ALONE_AFTER_MOST:
         return 0.0
     limit = params.time_limit
-    if params.best_effort:
-        return min(5.0, ALONE_REASON_SHARE * limit)
+    if params.best_effort:  # a patient's check alone takes about a second
+        return min(5.0, max(2.0, ALONE_REASON_SHARE * limit), 0.25 * limit)
     if n <= ALONE_FIRST:  # the whole explanation needs ~3 s (a 5-patient clinic: "?" in 2 s, proven in 3 s)
         return min(15.0, max(3.0, 0.5 * limit), 0.8 * limit)
     return min(10.0, max(3.0, ALONE_AFTER_UNKNOWN * limit), 0.5 * limit)

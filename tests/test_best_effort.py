@@ -16,19 +16,31 @@ therapist) under a new id.
 
 from __future__ import annotations
 
+import csv
+import json
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
 from scheduler.generate import generate_clinic
+from scheduler.io import read_scenario, read_timetable
 from scheduler.validate import validate
 from solver.explain_checks import precheck
 from solver.greedy import scenario_without
 from solver.model import solve
 from solver.result import SolveParams, SolveStatus
 
+try:  # tests/ as a package or as a plain folder on sys.path
+    from tests.outside_cases import write_eval_over_daily_cap, write_rp_nobody_leads
+except ImportError:
+    from outside_cases import write_eval_over_daily_cap, write_rp_nobody_leads
+
 EXTRA = 10
 REFERRAL_NAMES = ("Q.A.", "Z.B.", "K.C.", "I.D.", "O.E.", "U.F.", "Y.G.", "V.H.", "X.J.", "E.K.")
+ROOT = Path(__file__).resolve().parent.parent
 MUST_LEAVE_OUT = 3  # ceil((22.25 h - 20 h) / 1 h), see the module docstring
 
 
@@ -148,3 +160,90 @@ def test_a_waitlist_reason_names_the_shortage_of_an_activity_the_patient_needs()
     assert "MD1" in reason and "22.25 h" in reason
     no_md = next(p for p in scenario.patients if not p.requirement("MED") and not p.requirement("EVAL"))
     assert _finding_reason(scenario, no_md.id, findings) is None
+
+
+# --------------------------------------------------------------------------- outside check (outside17)
+
+
+def test_best_effort_waitlists_only_the_patient_who_needs_a_group_no_one_can_lead(tmp_path):
+    """The tiny example plus RP, whose skill 'sud' no staff member holds, required by P02 only. The reader
+    refused it as bad input; now best effort schedules the other five, and P02's reason names the skill."""
+    scenario = read_scenario(write_rp_nobody_leads(tmp_path / "rp")).scenario
+    result = solve(scenario, SolveParams(time_limit=6, best_effort=True))
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), result.message
+    assert [w.patient_id for w in result.waitlist] == ["P02"]
+    reason = result.waitlist[0].reason
+    assert "'sud'" in reason and "Relapse prevention (RP)" in reason and "P02" in reason, reason
+    assert validate(scenario_without(scenario, {"P02"}), result.timetable) == []
+    placed = {pid for s in result.timetable.sessions for pid in s.patient_ids}
+    assert placed == {"P01", "P03", "P04", "P05", "P06"}
+    assert not any(s.activity_id == "RP" for s in result.timetable.sessions)
+
+
+def test_strict_solve_of_a_group_no_one_can_lead_is_infeasible_with_the_reason(tmp_path):
+    scenario = read_scenario(write_rp_nobody_leads(tmp_path / "rp")).scenario
+    result = solve(scenario, SolveParams(time_limit=6))
+    assert result.status == SolveStatus.INFEASIBLE and result.timetable is None
+    assert result.explanations == (
+        "No staff member holds the skill 'sud' to deliver Relapse prevention (RP), which 1 patient must attend: "
+        "B.K. (P02).",)
+
+
+def test_best_effort_reason_for_a_session_over_a_staff_daily_cap_names_the_cap(tmp_path):
+    """EVAL (125 min) needs T1 and T2; T1 may work 2 h a day. The only patient waits, and the reason is
+    T1's cap (H8), not that T1 and T2 are never free together (they are, Tue and Sat)."""
+    scenario = read_scenario(write_eval_over_daily_cap(tmp_path / "cap", t1_cap=2)).scenario
+    result = solve(scenario, SolveParams(time_limit=4, best_effort=True))
+    assert result.status in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE), result.message
+    assert [w.patient_id for w in result.waitlist] == ["P01"]
+    reason = result.waitlist[0].reason
+    assert "Ana Brooks (T1) may work at most 2 h a day" in reason and "Intake assessment (EVAL)" in reason, reason
+    assert "never free" not in reason
+    assert validate(scenario_without(scenario, {"P01"}), result.timetable) == []
+    strict = solve(scenario, SolveParams(time_limit=4))
+    assert strict.status == SolveStatus.INFEASIBLE and strict.timetable is None
+    assert any("at most 2 h a day" in line for line in strict.explanations), strict.explanations
+
+
+def _cli(*args) -> subprocess.CompletedProcess:
+    """``python main.py <args>`` from the project folder, as a coordinator runs it."""
+    return subprocess.run([sys.executable, "main.py", *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_a_group_no_one_can_lead_is_no_timetable_not_bad_input(tmp_path):
+    """An outside check (outside17): RP's skill 'sud' is held by no one and P02 needs RP. `solve` and
+    `explain` exited 1 ("bad input"); a strict solve now answers no timetable (exit 2) with the reason,
+    `explain` gives it (exit 2), and best effort writes the week of the other five (exit 0)."""
+    folder = write_rp_nobody_leads(tmp_path / "rp")
+    reason = "No staff member holds the skill 'sud' to deliver Relapse prevention (RP), which 1 patient must attend"
+    strict = _cli("solve", folder, "--out", tmp_path / "strict", "--time-limit", 5)
+    assert strict.returncode == 2, strict.stdout + strict.stderr
+    assert "status=infeasible" in strict.stdout and reason in strict.stdout
+    assert "warning: activities.csv, row 8, column 'skill', value 'sud'" in strict.stderr
+    assert json.loads((tmp_path / "strict" / "summary.json").read_text())["status"] == "infeasible"
+    explained = _cli("explain", folder, "--time-limit", 5)
+    assert explained.returncode == 2, explained.stdout + explained.stderr
+    assert f"- [H5] {reason}" in explained.stdout
+    out = tmp_path / "best"
+    best = _cli("solve", folder, "--out", out, "--time-limit", 5, "--best-effort")
+    assert best.returncode == 0, best.stdout + best.stderr
+    assert [(r["patient_id"], reason in r["reason"]) for r in _rows(out / "waitlist.csv")] == [("P02", True)]
+    scenario = read_scenario(folder).scenario
+    assert validate(scenario_without(scenario, {"P02"}), read_timetable(out / "sessions.csv", scenario)) == []
+
+
+def test_explain_of_a_session_over_a_staff_daily_cap_names_the_cap(tmp_path):
+    """An outside check (outside17): `explain` said T1 and T2 are never free together for a 125-min EVAL,
+    listing windows where they are; the cause is T1's 2-h daily cap."""
+    folder = write_eval_over_daily_cap(tmp_path / "cap", t1_cap=2)
+    done = _cli("explain", folder, "--time-limit", 5)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stdout.startswith("- [H8] Intake assessment (EVAL) takes 125 min"), done.stdout
+    assert "Ana Brooks (T1) may work at most 2 h a day" in done.stdout
+    assert "never free at the same time" not in done.stdout

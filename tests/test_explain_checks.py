@@ -25,10 +25,13 @@ from scheduler.model import (
 )
 from scheduler.timegrid import parse_availability, parse_time
 from solver.explain_checks import CHECKS, Finding, days_text, hours, precheck
+from scheduler.io import read_scenario
 try:
     from tests.infeasible_corpus import CORPUS, base, base_witness
+    from tests.outside_cases import write_eval_over_daily_cap, write_rp_nobody_leads
 except ImportError:  # tests/ itself on sys.path
     from infeasible_corpus import CORPUS, base, base_witness
+    from outside_cases import write_eval_over_daily_cap, write_rp_nobody_leads
 
 # Names and numbers each variant's finding must carry (not generic text).
 EXPECTED_TEXT: dict[str, tuple[str, ...]] = {
@@ -470,3 +473,60 @@ def test_no_finding_on_generated_clinic_shrunk_around_its_witness(seed):
     tight = _tighten(clinic.scenario, clinic.witness, 0)
     assert validate(tight, clinic.witness) == []
     assert precheck(tight) == []
+
+
+# --------------------------------------------------------------------------- outside check (outside17)
+
+
+def test_an_activity_no_one_can_deliver_is_a_finding_naming_the_skill_and_patients(tmp_path):
+    """RP's skill 'sud' is held by no one and P02 needs RP: it reads (a warning), and the finding is H5."""
+    scenario = read_scenario(write_rp_nobody_leads(tmp_path / "rp")).scenario
+    assert precheck(scenario) == [Finding("H5", ("RP", "P02"), (
+        "No staff member holds the skill 'sud' to deliver Relapse prevention (RP), which 1 patient must attend: "
+        "B.K. (P02)."))]
+
+
+def test_a_session_longer_than_a_required_staff_members_daily_cap_is_h8_not_never_free(tmp_path):
+    """EVAL (125 min) needs both T1 and T2, and T1 may work 2 h a day. They are free together Tue 10:00-13:00
+    and Sat 08:00-12:05, so "never free at the same time" (H3) was false: the cause is T1's cap (H8)."""
+    scenario = read_scenario(write_eval_over_daily_cap(tmp_path / "cap2", t1_cap=2)).scenario
+    found = precheck(scenario)
+    assert found == [Finding("H8", ("EVAL", "T1", "P01"), (
+        "Intake assessment (EVAL) takes 125 min and needs 2 staff members with skill 'therapy' per session, but "
+        "Ana Brooks (T1) may work at most 2 h a day, less than one session, so only Ben Okafor (T2) is left to "
+        "deliver it; 1 patient must attend: Quentin Solo (P01)."))]
+    assert not any("never free at the same time" in f.message for f in found)
+    # A cap of 3 h holds a 125-min session: neither finding.
+    raised = read_scenario(write_eval_over_daily_cap(tmp_path / "cap3", t1_cap=3)).scenario
+    assert precheck(raised) == []
+
+
+def test_co_facilitators_never_free_together_is_still_reported_when_true(tmp_path):
+    """T2 works only Mon 08:00-12:00 and T1 (cap 3 h) only Tue-Sat: each is free long enough for the
+    125-min EVAL, never together. The H3 finding says so, naming both and their windows."""
+    scenario = read_scenario(write_eval_over_daily_cap(
+        tmp_path / "apart", t1_cap=3, t2_availability="Mon 08:00-12:00")).scenario
+    scenario = replace(scenario, staff=tuple(
+        replace(x, availability=parse_availability("Tue-Sat 08:00-14:00")) if x.id == "T1" else x
+        for x in scenario.staff))
+    found = [f for f in precheck(scenario) if "EVAL" in f.subjects]
+    assert [f.rule for f in found] == ["H3"], found
+    assert found[0].message.startswith(
+        "Quentin Solo (P01) and 2 staff members with skill 'therapy' (of Ana Brooks (T1) and Ben Okafor (T2)) are "
+        "never free at the same time for the 125 min of Intake assessment (EVAL)")
+    assert "T1 Tue-Sat 08:00-14:00; T2 Mon 08:00-12:00" in found[0].message
+    assert {"P01", "T1", "T2", "EVAL"} <= set(found[0].subjects)
+
+
+def test_a_primary_therapist_capped_below_one_session_is_h8():
+    """Priya Nair (T2) may work 0.5 h a day, less than the 60 min of Individual Therapy only she may give
+    her patients: one H8 finding naming her, the cap, the activity and the patients, and no H3."""
+    s = base()
+    s = replace(s, staff=tuple(replace(x, max_hours_day=0.5) if x.id == "T2" else x for x in s.staff))
+    patients = [p for p in s.patients if p.primary_therapist == "T2" and p.requirement("IND")]
+    assert patients
+    found = [f for f in precheck(s) if "IND" in f.subjects and "T2" in f.subjects]
+    assert [f.rule for f in found] == ["H8"], found
+    assert {p.id for p in patients} <= set(found[0].subjects)
+    assert "Priya Nair (T2)" in found[0].message and "at most 0.5 h a day" in found[0].message
+    assert "Individual Therapy (IND) takes 60 min" in found[0].message

@@ -572,11 +572,22 @@ def _required_by(patients: Parsed | None) -> dict[str, list[str]]:
 
 
 def _undeliverable(cells: Cells, column: str, activity: Activity, problem: str, needs: dict[str, list[str]]) -> None:
-    """An error when patients need the activity; otherwise a warning (it is simply never scheduled)."""
+    """A warning: the activity cannot be delivered with this week's staff and rooms.
+
+    That is a fact about the clinic, not malformed input: the files mean what they say. When patients
+    need the activity, the solve reports it (a strict solve: no timetable, with the pre-solve finding
+    naming the activity, the skill or room and the patients, rule H5; best effort: those patients on the
+    waitlist with that reason); when none needs it, the activity is simply never scheduled. The first
+    case used to be an error, so ``solve --best-effort`` stopped as "bad input" (exit 1) instead of
+    scheduling everyone else (an outside check, outside17: one patient needed a relapse-prevention group
+    whose skill no staff member held).
+    """
     patients = needs.get(activity.id)
     if patients:
         shown = ", ".join(patients[:5]) + (f" and {len(patients) - 5} more" if len(patients) > 5 else "")
-        cells.error(column, f"{problem}, but {shown} need {activity.id}")
+        verb = "needs" if len(patients) == 1 else "need"
+        cells.warn(column, (f"{problem}, but {shown} {verb} {activity.id}: no timetable can give it to them "
+                            "(solve reports no timetable with the reason; best effort waitlists them)"))
     else:
         cells.warn(column, f"{problem}; {activity.id} cannot be scheduled (no patient needs it)")
 
@@ -591,6 +602,11 @@ def _check_activity_staff(activities: Parsed, staff: list[Staff], cat: _Catalogu
         if not holders:
             near = sorted({k for s in staff for k in s.skills if k.lower() == activity.skill.lower()})
             hint = f" (staff hold '{near[0]}'; skills are case-sensitive)" if near else ""
+            if near and needs.get(activity.id):
+                # A skill staff do hold, misspelt in case, for an activity patients need: an error, as a
+                # dangling reference is, rather than a week in which no one can deliver the activity.
+                cells.error("skill", f"no staff member holds skill '{activity.skill}'{hint}")
+                continue
             _undeliverable(cells, "skill", activity, f"no staff member holds skill '{activity.skill}'{hint}", needs)
         elif len(holders) < activity.staff_count:
             problem = (f"{activity.staff_count} staff with skill '{activity.skill}' are needed per session "
@@ -661,8 +677,14 @@ def _check_primary(cells: Cells, patient: Patient, activities: dict[str, Activit
         return
     for activity in needed:
         if cat.ok(activity) and cat.ok(staff[therapist]) and activity.skill not in staff[therapist].skills:
-            message = f"{therapist} does not hold skill '{activity.skill}' needed for {activity.id}"
-            cells.error("primary_therapist", message)
+            # A fact about the staff, like a skill no one holds (``_undeliverable``): a warning, and the
+            # solve reports it (rule H7: no timetable; best effort: the patient waitlisted with the reason).
+            required = any(r.activity_id == activity.id and r.min_count > 0 for r in patient.requirements)
+            outcome = (f"no timetable can give it to {patient.id} (solve reports no timetable with the reason; "
+                       "best effort waitlists them)" if required else f"{patient.id} gets none")
+            message = (f"{therapist} does not hold skill '{activity.skill}' needed for {activity.id}, which only "
+                       f"the primary therapist may deliver: {outcome}")
+            cells.warn("primary_therapist", message)
 
 
 def _check_references(parsed: dict[str, Parsed | None]) -> None:
