@@ -937,10 +937,18 @@ def check_group_sizes(ctx: _Context) -> list[Finding]:
                 if len(good) < r.min_count <= limit and not ctx.has_days_problem(p):
                     few_days[good].append((p, r.min_count))
             if never:
-                avail = "; ".join(f"{p.id} {ctx.avail_text(p.availability)}" for p in never[:4])
+                # Every patient's hours, the same hours said once (an outside check saw 4 of 6 listed),
+                # and, when few, the staff who could lead it with theirs (it named none).
+                hours: dict[str, list[str]] = defaultdict(list)
+                for q in never:
+                    hours[ctx.avail_text(q.availability)].append(q.id)
+                avail = "; ".join(f"{and_list(ids)} {text}" for text, ids in list(hours.items())[:4])
+                avail += f"; {len(hours) - 4} more" if len(hours) > 4 else ""
+                leads = (f" (of {and_list(f'{label(m.name, m.id)} {ctx.avail_text(m.availability)}' for m in staff)})"
+                         if a.staff_count and 0 < len(staff) <= 4 else "")
                 out.append(Finding("H3", _uniq([a.id] + [p.id for p in never]), (
                     f"{and_list(label(p.name, p.id) for p in never)} must attend {what}, but at no time they "
-                    f"are available ({avail}) are {staff_text}{room_text} free together for {dur} min.")))
+                    f"are available ({avail}) are {staff_text}{leads}{room_text} free together for {dur} min.")))
             for best, ps in small.items():
                 out.append(Finding("H5", _uniq([a.id] + [p.id for p in ps]), (
                     f"{what} needs at least {plural(need, 'patient')} per session, but at any time "

@@ -530,3 +530,20 @@ def test_a_primary_therapist_capped_below_one_session_is_h8():
     assert {p.id for p in patients} <= set(found[0].subjects)
     assert "Priya Nair (T2)" in found[0].message and "at most 0.5 h a day" in found[0].message
     assert "Individual Therapy (IND) takes 60 min" in found[0].message
+
+
+def test_a_group_whose_co_facilitators_never_meet_the_patients_names_them_and_every_patients_hours():
+    """The tiny clinic with CBT led by two (Ana Brooks all day, Cara Diaz only Mon/Wed/Fri afternoons)
+    while its six patients come mornings: the H3 finding names both staff with their hours, and the six
+    patients' hours once (an outside check: no staff named, four of six patients' hours listed)."""
+    from pathlib import Path
+
+    tiny = read_scenario(Path(__file__).parent / "data" / "tiny").scenario
+    cara = Staff("T3", "Cara Diaz", "LPC", frozenset({"cbt"}), parse_availability("Mon,Wed,Fri 13:00-17:00"), 8, 36)
+    scenario = replace(tiny, staff=tiny.staff + (cara,),
+                       activities=tuple(replace(a, staff_count=2) if a.id == "CBT" else a for a in tiny.activities))
+    found = [f for f in precheck(scenario) if "CBT" in f.subjects]
+    assert [f.rule for f in found] == ["H3"], found
+    text = found[0].message
+    assert "(P01, P02, P03, P04, P05 and P06 Mon-Fri 09:00-13:00)" in text, text
+    assert "2 staff members with skill 'cbt' (of Ana Brooks (T1)" in text and "Cara Diaz (T3) Mon,Wed,Fri 13:00-17:00" in text
