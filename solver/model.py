@@ -393,32 +393,26 @@ def _solve_answered(scenario: Scenario, params: SolveParams, on_progress, cancel
         if stopped and time.monotonic() > began + params.time_limit + 1.0:
             break  # a step that cannot be interrupted: answer with what was reported
         worker.join(0.05)
-    user_cancel = cancel is not None and cancel.is_set()
+    timed_out = stopped and not (cancel is not None and cancel.is_set())  # the checkpoint, not the caller
     if box:
-        return _at_time_limit(box[0]) if stopped and not user_cancel else box[0]
-    if kept.timetable is not None:
-        # Cancelled inside a step that cannot be interrupted (building the whole-week model):
+        result = box[0]
+    elif kept.timetable is not None:
+        # Stopped inside a step that cannot be interrupted (building the whole-week model):
         # the best complete timetable already reported is the result.
         result = _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
-                                  "Cancelled; the best timetable found so far is kept.", bound=kept.bound)
+                                  "The best timetable found within the time limit." if timed_out
+                                  else "Cancelled; the best timetable found so far is kept.", bound=kept.bound)
     else:
         result = SolveResult(
             SolveStatus.CANCELLED,
             seconds=time.monotonic() - began,
-            message="Cancelled before a timetable was found.",
+            message="No timetable was found within the time limit." if timed_out
+            else "Cancelled before a timetable was found.",
         )
-    return _at_time_limit(result) if stopped and not user_cancel else result
-
-
-def _at_time_limit(result: SolveResult) -> SolveResult:
-    """A solve stopped at the checkpoint answers as one the time limit stopped (not ``cancelled``)."""
-    if result.status != SolveStatus.CANCELLED:
-        return result
-    message = {"Cancelled before a timetable was found.": "No timetable was found within the time limit.",
-               "Cancelled; the best timetable found so far is kept.": "The best timetable found within the time limit."
-               }.get(result.message, result.message)
-    status = SolveStatus.UNKNOWN if result.timetable is None else SolveStatus.FEASIBLE
-    return replace(result, status=status, message=message)
+    if timed_out and result.status == SolveStatus.CANCELLED:
+        # Stopped at the checkpoint: the answer a time limit gives, not "cancelled".
+        result = replace(result, status=SolveStatus.UNKNOWN if result.timetable is None else SolveStatus.FEASIBLE)
+    return result
 
 
 def _checked(scenario: Scenario, result: SolveResult) -> SolveResult:
