@@ -193,7 +193,8 @@ CASES = [
     ("staff-id-empty", cell("staff.csv", 4, "id", ""), ("staff.csv", 4, "id", ""), "id is empty"),
     ("staff-id-with-delete", cell("staff.csv", 4, "id", "D\x7fR"), ("staff.csv", 4, "id", "D\\x7fR"), "(\\x7f)"),
     ("room-id-with-escape", cell("rooms.csv", 2, "id", "G\x1b1"), ("rooms.csv", 2, "id", "G\\x1b1"), "(\\x1b)"),
-    ("room-capacity", cell("rooms.csv", 2, "capacity", "ten"), ("rooms.csv", 2, "capacity", "ten"), "not a number"),
+    ("room-capacity", cell("rooms.csv", 2, "capacity", "ten"), ("rooms.csv", 2, "capacity", "ten"),
+     "not a number; expected a whole number, e.g. 3"),  # it suggested "3 or 3.5", and 3.5 is refused too
     ("room-capacity-fraction", cell("rooms.csv", 2, "capacity", "10.5"), ("rooms.csv", 2, "capacity", "10.5"), "whole number"),
     ("room-capacity-thousands", cell("rooms.csv", 2, "capacity", "1,200"), ("rooms.csv", 2, "capacity", "1,200"), "ambiguous"),
     ("room-kind-none", cell("rooms.csv", 3, "kind", "none"), ("rooms.csv", 3, "kind", "none"), "group or office"),

@@ -35,6 +35,8 @@ MAX_WEIGHT = 1_000_000  # soft-goal weights
 
 def parse_count(text: str, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
     """``"3"`` (also ``"3.0"`` from Excel) -> 3; at least ``minimum``, at most ``maximum``."""
+    if not _NUMBER.match(text.replace(",", ".")):  # not "expected e.g. 3 or 3.5": 3.5 is no count either
+        raise ValueError(f"'{text}' is not a number; expected a whole number, e.g. 3")
     value = parse_number(text, minimum, maximum)
     if value != int(value):
         raise ValueError(f"'{text}' is not a whole number; expected e.g. 3")
