@@ -192,3 +192,83 @@ def test_concurrent_sessions_get_lanes():
     assert placed["A"].lanes == placed["B"].lanes == placed["C"].lanes == 2
     assert placed["A"].lane != placed["B"].lane and placed["C"].lane == placed["A"].lane
     assert placed["D"].lanes == 1
+
+
+# --- values the importer refuses are refused at the cell too (no store error, no undo entry) ----------
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "1e300", "1000001"])
+def test_a_weight_the_importer_refuses_is_refused_with_no_edit(qtbot, scenario, text):
+    model = ProgramTableModel(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    index = model.index(model.row_of("weight_preferences"), model.VALUE)
+    before = index.data(DISPLAY)
+    with qtbot.waitSignal(model.editRefused):
+        assert model.setData(index, text, EDIT) is False
+    assert model.last_error.startswith("Weight: preferences:") and f"'{text}'" in model.last_error
+    assert edits == [] and model.scenario is scenario
+    assert index.data(DISPLAY) == before and index.data(TIP) == model.last_error
+    assert model.setData(index, "1000000", EDIT)  # the importer's limit itself is fine
+    assert edits[0].after.program.weights.of("preferences") == 1_000_000
+
+
+@pytest.mark.parametrize("text", ["nan", "inf", "1e308", "169"])
+@pytest.mark.parametrize("table, field", [
+    ("patients", "min_hours"), ("patients", "max_hours"), ("patients", "min_week_hours"),
+    ("patients", "max_week_hours"), ("staff", "max_hours_day"), ("staff", "max_hours_week"),
+])
+def test_hours_must_be_finite_and_within_the_importers_limit(qtbot, scenario, table, field, text):
+    """Patients' and staff's hours cells: nan, inf and 1e308 were accepted (nan saved as empty, a solve
+    then failed with a Python error); over 168 h is refused as the importer refuses it."""
+    model_class, columns = (PatientsTableModel, PATIENTS) if table == "patients" else (StaffTableModel, STAFF)
+    model = model_class(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    assert not model.setData(model.index(0, col(columns, field)), text, EDIT)
+    assert f"'{text}'" in model.last_error
+    assert edits == [] and model.scenario is scenario
+
+
+@pytest.mark.parametrize("key", ["min_hours", "max_hours", "min_week_hours", "max_week_hours"])
+def test_program_hours_must_be_finite(qtbot, scenario, key):
+    model = ProgramTableModel(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    for text in ("nan", "inf", "1e308"):
+        assert not model.setData(model.index(model.row_of(key), model.VALUE), text, EDIT)
+        assert f"'{text}'" in model.last_error
+    assert edits == []
+
+
+def test_a_week_start_off_the_programs_first_day_is_refused_with_the_importers_message(qtbot, scenario):
+    from datetime import date, timedelta
+
+    model = ProgramTableModel(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    program = scenario.program
+    assert program.days[0] == 0  # the demo runs Mon-...
+    tuesday = date(2026, 12, 1)
+    assert not model.setData(model.index(model.row_of("week_start"), model.VALUE), tuesday.isoformat(), EDIT)
+    assert model.last_error.startswith("Week start: 2026-12-01 is a Tuesday, but the program's week starts on Monday")
+    assert "e.g. 2026-11-30" in model.last_error
+    assert edits == [] and model.scenario is scenario
+    monday = tuesday + timedelta(days=6)
+    assert model.setData(model.index(model.row_of("week_start"), model.VALUE), monday.isoformat(), EDIT)
+    assert edits[0].after.program.week_start == monday
+
+
+def test_patient_days_must_fit_the_programs_week(qtbot, scenario):
+    model = PatientsTableModel(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    n = len(scenario.program.days)
+    assert not model.setData(model.index(0, col(PATIENTS, "max_days")), str(n + 1), EDIT)
+    assert f"runs only {n} days a week" in model.last_error
+    closed = next(d for d in range(7) if d not in scenario.program.days)
+    from scheduler.model import DAY_NAMES
+
+    assert not model.setData(model.index(0, col(PATIENTS, "preferred_days")), DAY_NAMES[closed], EDIT)
+    assert f"does not run on {DAY_NAMES[closed]}" in model.last_error
+    assert edits == [] and model.scenario is scenario

@@ -62,8 +62,12 @@ def test_terms_and_numbers_are_shown(qtbot):
     qtbot.addWidget(panel)
     panel.show()
     panel.show_outcome(SolveOutcome(result, scenario), stale=True)
-    assert panel.headline.text() == "Within 3.8% of optimal"
-    assert "solve again" in panel.detail.text()
+    # Out of date: the headline is not the green "Within 3.8%" any more; the detail still says what it was.
+    assert panel.headline.text() == "Out of date" and panel.headline.property("tone") == "warn"
+    assert "solve again" in panel.detail.text() and "Within 3.8% of optimal" in panel.detail.text()
+    panel.show_outcome(SolveOutcome(result, scenario))
+    assert panel.headline.text() == "Within 3.8% of optimal" and panel.headline.property("tone") == "ok"
+    panel.show_outcome(SolveOutcome(result, scenario), stale=True)
     assert [panel.metric_labels[k].text() for k in ("Objective", "Bound", "Gap")] == ["26.00", "25.00", "3.8%"]
     assert panel.terms.rowCount() == 3 and panel.terms.index(2, 3).data() == "26"
     assert panel.violations_card.isVisible() and "every hard rule" in panel.violations_note.text()

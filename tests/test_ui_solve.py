@@ -232,3 +232,95 @@ def test_an_export_that_cannot_be_written_says_so_and_changes_nothing(qtbot, sol
     assert boxes and boxes[-1].isVisible() and "Could not export" in boxes[-1].windowTitle()
     assert str(in_the_way) in boxes[-1].text()
 
+
+
+def _break_p01(window) -> None:
+    """Make P01 available on Tuesday morning only: the solved timetable then breaks H3 for P01."""
+    from ui.models.entities import PATIENTS
+    model = window.entity_models["patients"]
+    column = [c.field for c in PATIENTS.columns].index("availability")
+    assert model.setData(model.index(model.row_of("P01"), column), "Tue 09:00-13:00")
+
+
+def test_a_saved_timetable_the_data_no_longer_matches_is_flagged_after_reopening(qtbot, solve_window, tmp_path):
+    from PySide6.QtCore import QSettings
+    from ui.main_window import MainWindow
+    w = solve_window
+    outcome = solve_and_wait(qtbot, w)
+    assert outcome.timetable is not None and not outcome.violations
+    _break_p01(w)
+    # The same session: out of date and, checked against the new data, broken.
+    assert w.document.outcome_is_stale
+    assert w.result_panel.headline.text().startswith("Breaks ")
+    assert w.result_panel.headline.property("tone") == "bad"
+    assert w.timetable_view.warning.text() and not w.timetable_view.warning.isHidden()
+    url = w.document.url
+    w.close()
+    w2 = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(w2)
+    assert w2.open_clinic(url)
+    w2.show()
+    n = len(w2.document.outcome.violations)
+    assert n > 0
+    assert w2.result_panel.headline.text() == f"Breaks {n} hard rule(s): do not use"
+    assert w2.result_panel.headline.property("tone") == "bad"
+    assert "Within" not in w2.result_panel.headline.text() and "Optimal" != w2.result_panel.headline.text()
+    assert f"breaks {n} hard rule(s)" in w2.timetable_view.warning.text()
+    assert not w2.timetable_view.warning.isHidden()
+    paths = w2.export_timetable(tmp_path / "out")
+    assert paths
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "invalid"
+    assert len(summary["violations"]) == n
+    assert any(d.windowTitle() == "The exported timetable breaks hard rules" for d in w2.dialogs)
+
+
+def test_a_valid_timetable_shows_no_warning_and_exports_as_solved(qtbot, solve_window, tmp_path):
+    w = solve_window
+    outcome = solve_and_wait(qtbot, w)
+    assert not outcome.violations
+    assert w.timetable_view.warning.isHidden()
+    assert not w.result_panel.headline.text().startswith("Breaks")
+    w.export_timetable(tmp_path / "out")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == outcome.result.status.value and "violations" not in summary
+    assert not w.dialogs
+
+
+def test_violations_name_their_rule_once(qtbot, solve_window):
+    w = solve_window
+    solve_and_wait(qtbot, w)
+    _break_p01(w)
+    items = [w.result_panel.violations.item(i).text() for i in range(w.result_panel.violations.count())]
+    assert items and all(t.startswith("H") for t in items)
+    assert not any(t.startswith(f"{t[:2]}: {t[:2]}:") for t in items)
+
+
+def test_partial_best_effort_progress_has_no_gap(qtbot, solve_window):
+    """A best-effort solve's partial timetable (patients not placed yet): no bound, no gap, who is placed."""
+    w = solve_window
+    panel = w.solve_panel
+    patients = len(w.document.scenario.patients)
+    panel.solving_started(10, patients, best_effort=True)
+    partial = Timetable(tuple(s for s in ()))
+    panel.show_progress(Progress(objective=0.0, bound=0.0, seconds=1.0, timetable=partial))
+    assert (panel.objective_label.text(), panel.bound_label.text(), panel.gap_label.text()) == ("0.00", "—", "—")
+    assert f"places 0 of {patients} patients" in panel.state.text()
+    panel.show_progress(Progress(objective=15.0, bound=15.0, seconds=3.7))  # the search's own, still partial
+    assert panel.gap_label.text() == "—" and not panel.chart.points
+    panel.solving_finished("done")
+    # Outside best-effort mode every progress is a complete timetable: its gap is shown.
+    panel.solving_started(10, patients, best_effort=False)
+    panel.show_progress(Progress(objective=20.0, bound=10.0, seconds=1.0))
+    assert panel.gap_label.text() == "50.0%" and panel.bound_label.text() == "10.00"
+    panel.solving_finished("done")
+
+
+def test_the_chart_ends_at_the_final_objective_and_bound(qtbot, solve_window):
+    w = solve_window
+    outcome = solve_and_wait(qtbot, w)
+    r = outcome.result
+    assert r.objective is not None and r.bound is not None
+    last = w.solve_panel.chart.points[-1]
+    assert (last[1], last[2]) == (r.objective, r.bound)
+    assert w.solve_panel.bound_label.text() == f"{r.bound:.2f}"

@@ -30,7 +30,7 @@ from ui.models.edits import Edit, EditKind
 from ui.models.entities import TABLE_MODELS
 from ui.models.pins import pin_edit, pinned_keys, session_key
 from ui.models.program_model import ProgramTableModel
-from ui.outcome import SolveOutcome, result_from_summary, review, status_words
+from ui.outcome import SolveOutcome, export_summary, result_from_summary, review, status_words, validity_warning
 from ui.views.dialogs import ExportDialog, FormatsDialog, ProblemsDialog, about_dialog
 from ui.views.editors import EntityEditor, ProgramEditor
 from ui.views.result_panel import ResultPanel
@@ -210,11 +210,13 @@ class MainWindow(QMainWindow):
         if outcome is None or outcome.timetable is None:
             self.statusBar().showMessage("There is no timetable to export yet: solve first", 6000)
             return []
+        # Checked against the data it is exported with: a timetable that breaks its hard rules is marked so.
+        outcome = review(self.document.scenario, outcome.result, name=outcome.name)
         pins = pinned_keys(self.document.scenario)
         timetable = Timetable(tuple(replace(s, pinned=session_key(s) in pins) for s in outcome.timetable.sessions))
         result = outcome.result
         try:
-            paths = write_timetable(Path(folder), self.document.scenario, timetable, result.summary(),
+            paths = write_timetable(Path(folder), self.document.scenario, timetable, export_summary(outcome),
                                     deidentify=deidentify, waitlist=result.waitlist or None)
         except OSError as exc:  # a file in the folder's place, no permission, a full disk
             log.info("export failed: %s", exc.strerror or type(exc).__name__)
@@ -224,7 +226,15 @@ class MainWindow(QMainWindow):
             return []
         self.settings.setValue("exportFolder", str(folder))
         log.info("exported %d sessions to %d files (deidentified=%s)", len(timetable.sessions), len(paths), deidentify)
-        self.statusBar().showMessage(f"Exported {len(paths)} files to {folder}", 8000)
+        if outcome.violations:
+            self._warn("The exported timetable breaks hard rules",
+                       f"The timetable written to {folder} breaks {len(outcome.violations)} hard rule(s) of the current "
+                       "clinic data and must not be used; summary.json says so (status “invalid”, with the "
+                       "violations). Solve again and export the new timetable.")
+            self.statusBar().showMessage(
+                f"Exported {len(paths)} files to {folder}: the timetable breaks {len(outcome.violations)} hard rule(s)", 15000)
+        else:
+            self.statusBar().showMessage(f"Exported {len(paths)} files to {folder}", 8000)
         return paths
 
     # -- edits ----------------------------------------------------------------------------------
@@ -253,7 +263,7 @@ class MainWindow(QMainWindow):
         params = self.solve_panel.params()
         self._solve_started = datetime.now()
         # Change the window first and paint it now, before the worker competes for the GIL.
-        self.solve_panel.solving_started(params.time_limit)
+        self.solve_panel.solving_started(params.time_limit, len(self.document.scenario.patients), params.best_effort)
         self.actions.solve.setEnabled(False)
         self.actions.cancel.setEnabled(True)
         self.statusBar().showMessage("Solving…")
@@ -361,10 +371,22 @@ class MainWindow(QMainWindow):
             saved = []
         self.solve_panel.set_saved(saved, outcome.name if outcome else "")
 
+    def checked_outcome(self) -> SolveOutcome | None:
+        """The shown outcome, re-checked against the current clinic data when that changed since it was made
+        (the validator's violations then are the current data's)."""
+        outcome, scenario = self.document.outcome, self.document.scenario
+        if outcome is None or outcome.timetable is None or scenario is None or not self.document.outcome_is_stale:
+            return outcome
+        return review(scenario, outcome.result, name=outcome.name)
+
     def _show_outcome(self) -> None:
         scenario = self.document.scenario
         names = {p.id: p.name for p in scenario.patients} if scenario else {}
-        self.result_panel.show_outcome(self.document.outcome, names, self.document.outcome_is_stale, scenario)
+        stale = self.document.outcome_is_stale
+        outcome = self.checked_outcome()
+        self.result_panel.show_outcome(outcome, names, stale, scenario)
+        warning = validity_warning(outcome, stale)
+        self.timetable_view.set_warning(warning, "bad" if outcome is not None and outcome.violations else "warn")
 
     # -- dialogs --------------------------------------------------------------------------------
 

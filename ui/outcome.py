@@ -107,3 +107,29 @@ def _status_words(result: SolveResult | None) -> tuple[str, str]:
             return "Stopped at the time limit", f"Best timetable after {seconds}; optimality not proven."
         return "Stopped at the time limit", f"No timetable found in {seconds}; try a longer time limit."
     return "The scenario could not be solved", result.message or "The solver rejected the model."
+
+
+def validity_warning(outcome: SolveOutcome | None, stale: bool = False) -> str:
+    """What a coordinator must know before using the shown timetable: it breaks hard rules of the
+    current clinic data, or the data changed since it was made; "" when neither."""
+    if outcome is None or outcome.timetable is None:
+        return ""
+    if outcome.violations:
+        return (f"This timetable breaks {len(outcome.violations)} hard rule(s) of the current clinic data: "
+                "it must not be used. Solve again.")
+    if stale:
+        return "The clinic data changed since this timetable was made: solve again to update it."
+    return ""
+
+
+def export_summary(outcome: SolveOutcome) -> dict:
+    """summary.json for an export: the solver's summary, marked invalid (with the violations) when
+    the timetable breaks hard rules of the scenario it is checked against."""
+    summary = outcome.result.summary()
+    if outcome.violations:
+        summary["violations"] = [{"rule": v.rule, "message": v.message} for v in outcome.violations]
+        summary["status"] = SolveStatus.INVALID.value
+        note = (f"The timetable breaks {len(outcome.violations)} hard rule(s) of the clinic data it was "
+                "exported with: it must not be used.")
+        summary["message"] = f"{note} {summary.get('message') or ''}".strip()
+    return summary

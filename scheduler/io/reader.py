@@ -878,3 +878,46 @@ def read_timetable(path: str | Path, scenario: Scenario | None = None, *, label:
     for warning in issues.warnings:
         log.warning("%s", warning)
     return timetable
+
+
+# --------------------------------------------------------------------------- one edited value (the app's tables)
+# The app refuses an edit the importer would refuse, in the same words: each check below is the
+# reader's own, asked about one program or patient through a stand-in for the cells it reads.
+
+
+class _Collected:
+    """Stands in for the reader's settings/cells: every value counts as written; problems are kept."""
+
+    def __init__(self, values: dict[str, object] | None = None) -> None:
+        self.values = values or {}
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def has(self, key: str) -> bool:
+        return True
+
+    def get(self, key: str, parse, default):
+        return self.values.get(key, default)
+
+    def error(self, key: str, message: str, value: str | None = None) -> None:
+        self.errors.append(message)
+
+    def warn(self, key: str, message: str) -> None:
+        self.warnings.append(message)
+
+
+def program_refusal(program: Program) -> str | None:
+    """Why the importer would refuse these program settings (week start on the first day, ...), or None."""
+    collected = _Collected()
+    _check_program(program, collected)
+    return collected.errors[0] if collected.errors else None
+
+
+def patient_refusal(program: Program, patient: Patient) -> str | None:
+    """Why the importer would refuse or drop part of this patient (max days, preferred days), or None."""
+    ctx = _ProgramRead(program=program, ok=True)
+    collected = _Collected({"preferred_days": patient.preferred_days})
+    _check_patient_limits(collected, patient, ctx)
+    _preferred_days(collected, ctx)
+    problems = collected.errors + [w.removesuffix("; ignored") for w in collected.warnings]
+    return problems[0] if problems else None

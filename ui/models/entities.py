@@ -7,6 +7,7 @@ from functools import partial
 from scheduler.model import Activity, Cohort, Mode, Patient, Room, RoomKind, Scenario, Staff
 from ui.models import fields as f
 from ui.models.entity_model import Column, EntitySpec, EntityTableModel
+from scheduler.io.reader import patient_refusal
 
 AVAIL_TIP = "Availability: DAYS HH:MM-HH:MM entries separated by ';', e.g. Mon-Fri 09:00-13:00; Sat 10:00-12:00. Empty: whenever the program is open."
 _int = partial(f.parse_int, minimum=0)
@@ -27,7 +28,7 @@ def _check_patient(scenario: Scenario, p: Patient) -> str | None:
     unknown = [r.activity_id for r in p.requirements if r.activity_id not in scenario.activity_by_id]
     if unknown:
         return f"unknown activity {', '.join(unknown)}; known: {', '.join(a.id for a in scenario.activities)}"
-    return None
+    return patient_refusal(scenario.program, p)  # the importer's own checks (max days, preferred days)
 
 
 def _check_activity(scenario: Scenario, a: Activity) -> str | None:
@@ -131,7 +132,7 @@ ACTIVITIES = EntitySpec(
         Column("id", "Id", parse=f.parse_id),
         Column("name", "Name", parse=f.parse_text),
         Column("mode", "Mode", fmt=lambda v: v.value, parse=f.parse_mode, choices=tuple(m.value for m in Mode)),
-        Column("duration_min", "Minutes", fmt=f.fmt_number, parse=_pos),
+        Column("duration_min", "Minutes", fmt=f.fmt_number, parse=partial(f.parse_minutes, minimum=1)),
         Column("min_size", "Min size", fmt=f.fmt_number, parse=_pos),
         Column("max_size", "Max size", fmt=f.fmt_number, parse=_pos),
         Column("skill", "Skill", parse=f.parse_text, tip="Staff skill needed, e.g. process, cbt, prescriber"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from scheduler.io.values import MAX_COUNT, MAX_HOURS, MAX_MINUTES, MAX_WEIGHT, parse_count, parse_number
 from scheduler.io.values import parse_requirements as _read_requirements
 from scheduler.model import DAY_NAMES, Availability, Cohort, HoursBasis, Mode, Requirement, RoomKind
 from scheduler.timegrid import format_availability, format_days, format_time, parse_availability, parse_days, parse_time
@@ -31,32 +32,37 @@ def fmt_number(value) -> str:
     return str(value)
 
 
-def parse_int(text: str, *, minimum: int = 0) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise ValueError(f"'{text}' is not a whole number") from None
-    if value < minimum:
-        raise ValueError(f"{value} is too small; expected at least {minimum}")
-    return value
+def parse_int(text: str, *, minimum: int = 0, maximum: int = MAX_COUNT) -> int:
+    """A whole number in ``minimum..maximum``: the reader's own parser and limits."""
+    if not re.fullmatch(r"\s*[+-]?\d+(\.0*)?\s*", text):
+        raise ValueError(f"'{text}' is not a whole number; expected e.g. 3")
+    return parse_count(text.strip(), minimum, maximum)
 
 
-def parse_opt_int(text: str, *, minimum: int = 0) -> int | None:
-    return None if not text.strip() else parse_int(text, minimum=minimum)
+def parse_opt_int(text: str, *, minimum: int = 0, maximum: int = MAX_COUNT) -> int | None:
+    return None if not text.strip() else parse_int(text, minimum=minimum, maximum=maximum)
 
 
-def parse_float(text: str, *, minimum: float = 0.0) -> float:
-    try:
-        value = float(text.strip().replace(",", "."))
-    except ValueError:
-        raise ValueError(f"'{text}' is not a number") from None
-    if value < minimum:
-        raise ValueError(f"{value:g} is too small; expected at least {minimum:g}")
-    return value
+def parse_minutes(text: str, *, minimum: int = 0) -> int:
+    """Minutes (durations, slots, gaps): at most a day, as the reader allows."""
+    return parse_int(text, minimum=minimum, maximum=MAX_MINUTES)
 
 
-def parse_opt_float(text: str, *, minimum: float = 0.0) -> float | None:
-    return None if not text.strip() else parse_float(text, minimum=minimum)
+def parse_float(text: str, *, minimum: float = 0.0, maximum: float = MAX_HOURS) -> float:
+    """A finite number in ``minimum..maximum`` (hours by default): the reader's own parser and limits.
+
+    nan, inf and 1e308 are refused with the reader's message, never stored.
+    """
+    return parse_number(text.strip(), minimum, maximum)
+
+
+def parse_opt_float(text: str, *, minimum: float = 0.0, maximum: float = MAX_HOURS) -> float | None:
+    return None if not text.strip() else parse_float(text, minimum=minimum, maximum=maximum)
+
+
+def parse_weight(text: str) -> float:
+    """A soft-goal weight: finite, 0 to the reader's MAX_WEIGHT."""
+    return parse_float(text, maximum=MAX_WEIGHT)
 
 
 def fmt_set(values) -> str:

@@ -13,6 +13,7 @@ from scheduler.model import SOFT_GOALS, Program, Scenario
 from ui.models import fields as f
 from ui.models.edits import Edit, EditKind
 from ui.models.entity_model import ERROR_BACKGROUND
+from scheduler.io.reader import program_refusal
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def _field(key, label, meaning, fmt, parse) -> Setting:
 def _weight(code: str, name: str) -> Setting:
     return Setting(
         f"weight_{name}", f"Weight: {name}", f"{code}: weight of the {name} goal in the objective",
-        lambda p: p.weights.of(name), f.fmt_number, f.parse_float,
+        lambda p: p.weights.of(name), f.fmt_number, f.parse_weight,
         lambda p, v: replace(p, weights=replace(p.weights, **{name: v})),
     )
 
@@ -44,8 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     _field("days", "Days", "Working days, e.g. Mon-Fri", f.fmt_days, f.parse_days_text),
     _field("open", "Opens", "Opening time, HH:MM", f.fmt_time, f.parse_time_text),
     _field("close", "Closes", "Closing time, HH:MM", f.fmt_time, f.parse_time_text),
-    _field("slot_minutes", "Slot minutes", "Time grid: every session starts and ends on it", f.fmt_number, partial(f.parse_int, minimum=5)),
-    _field("max_gap_minutes", "Max gap minutes", "Longest idle gap between two in-block activities of a patient's day", f.fmt_number, f.parse_int),
+    _field("slot_minutes", "Slot minutes", "Time grid: every session starts and ends on it", f.fmt_number, partial(f.parse_minutes, minimum=5)),
+    _field("max_gap_minutes", "Max gap minutes", "Longest idle gap between two in-block activities of a patient's day", f.fmt_number, f.parse_minutes),
     _field("min_days", "Min days", "Default days a week a patient attends", f.fmt_number, f.parse_int),
     _field("max_days", "Max days", "", f.fmt_number, f.parse_int),
     _field("min_hours", "Min hours/day", "Default program hours on an attended day", f.fmt_number, f.parse_float),
@@ -67,7 +68,7 @@ def _check(p: Program) -> str | None:
                             (p.min_week_hours, p.max_week_hours, "hours per week")):
         if low > high:
             return f"the minimum {what} ({f.fmt_number(low)}) exceeds the maximum ({f.fmt_number(high)})"
-    return None
+    return program_refusal(p)  # the importer's own checks, e.g. the week starts on the program's first day
 
 
 class ProgramTableModel(QAbstractTableModel):

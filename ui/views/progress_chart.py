@@ -120,6 +120,10 @@ class ProgressChart(QWidget):
             path.lineTo(QPointF(pt(xmax, 0).x(), path.currentPosition().y()))
             p.setPen(QPen(colour, 1.8, Qt.PenStyle.SolidLine if column == 1 else Qt.PenStyle.DashLine))
             p.drawPath(path)
+            p.setPen(Qt.PenStyle.NoPen)  # the latest value as a dot (a lone final point shows too)
+            p.setBrush(colour)
+            p.drawEllipse(pt(self.points[-1][0], self.points[-1][column]), 3, 3)
+            p.setBrush(Qt.BrushStyle.NoBrush)
         legend_y = bottom + fm.height() + 2
         x = plot.left()
         for label, colour, style in (("objective", OBJECTIVE, Qt.PenStyle.SolidLine), ("bound", BOUND, Qt.PenStyle.DashLine)):

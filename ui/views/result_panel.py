@@ -154,11 +154,19 @@ class ResultPanel(QWidget):
             detail += f"  Saved as “{outcome.name}”."
         if stale:
             detail += "  The clinic data changed since: solve again to update it."
-        self.headline.setText(headline)
-        self.detail.setText(detail)
         tone = "none" if result is None else {
             SolveStatus.OPTIMAL: "ok", SolveStatus.FEASIBLE: "ok", SolveStatus.INFEASIBLE: "bad",
             SolveStatus.INVALID: "bad"}.get(result.status, "warn")
+        # A timetable the current data no longer matches is not "optimal" any more, whatever it scored.
+        if outcome is not None and outcome.timetable is not None and outcome.violations:
+            detail = (f"It breaks {len(outcome.violations)} hard rule(s) of the current clinic data (listed below): "
+                      f"solve again. When it was made: {headline}. {detail}")
+            headline, tone = f"Breaks {len(outcome.violations)} hard rule(s): do not use", "bad"
+        elif outcome is not None and outcome.timetable is not None and stale:
+            detail = f"When it was made: {headline}. {detail}"
+            headline, tone = "Out of date", "warn"
+        self.headline.setText(headline)
+        self.detail.setText(detail)
         self.headline.setProperty("tone", tone)
         self.headline.style().unpolish(self.headline)
         self.headline.style().polish(self.headline)
@@ -233,6 +241,11 @@ class ResultPanel(QWidget):
             self.violations_note.setText(f"{len(outcome.violations)} violation(s): this timetable must not be used.")
             self.violations_note.setProperty("tone", "bad")
             self.violations.setVisible(True)
-            self.violations.addItems([f"{v.rule}: {v.message}" for v in outcome.violations])
+            self.violations.addItems([violation_text(v) for v in outcome.violations])
         self.violations_note.style().unpolish(self.violations_note)
         self.violations_note.style().polish(self.violations_note)
+
+
+def violation_text(v) -> str:
+    """"H3: patient P01 ..." — the validator's messages mostly name their rule already."""
+    return v.message if v.message.startswith(f"{v.rule}") else f"{v.rule}: {v.message}"

@@ -6,6 +6,8 @@ appends one point; the elapsed clock is a 200 ms QTimer.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import QElapsedTimer, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QSpinBox, QVBoxLayout,
@@ -99,6 +101,9 @@ class SolvePanel(QFrame):
         self.timer.timeout.connect(self._tick)
         self.last_progress: Progress | None = None
         self.progress_count = 0
+        self._patients = 0
+        self._best_effort = False
+        self._complete = True
 
     def set_saved(self, infos, current: str = "") -> None:
         """Saved timetables (newest first): name, status and gap."""
@@ -119,8 +124,13 @@ class SolvePanel(QFrame):
 
     # -- state changes (called by the window) -------------------------------------------------
 
-    def solving_started(self, time_limit: float) -> None:
+    def solving_started(self, time_limit: float, patients: int = 0, best_effort: bool = False) -> None:
+        """``patients``: how many the clinic has; ``best_effort``: the solve reports partial timetables
+        (patients not placed yet), whose gap means nothing."""
         self._limit = max(1.0, time_limit)
+        self._patients = patients
+        self._best_effort = best_effort
+        self._complete = not best_effort  # a complete timetable was reported
         self.last_progress = None
         self.progress_count = 0
         self.chart.clear(self._limit)
@@ -157,7 +167,21 @@ class SolvePanel(QFrame):
         """O(1) per improving solution."""
         self.last_progress = progress
         self.progress_count += 1
+        placed = None  # known when the progress carries its timetable
+        if progress.timetable is not None:
+            placed = len({p for s in progress.timetable.sessions for p in s.patient_ids})
+            if self._best_effort:
+                self._complete = placed >= self._patients
         self.objective_label.setText(f"{progress.objective:.2f}")
+        if not self._complete:
+            # A partial timetable (best effort, patients still unplaced): its bound and gap mean nothing yet.
+            self.bound_label.setText("—")
+            self.gap_label.setText("—")
+            self.state.setText(f"Solving… best so far places {placed} of {self._patients} patients" if placed is not None
+                               else "Solving… not every patient is placed yet")
+            if not self.chart.points:
+                self.chart.set_empty_text("Objective and bound appear\nonce every patient is placed")
+            return
         self.bound_label.setText(f"{progress.bound:.2f}")
         self.gap_label.setText(f"{100 * progress.gap:.1f}%")
         self.state.setText("Solving… improving the timetable")
@@ -165,9 +189,16 @@ class SolvePanel(QFrame):
 
     def _show_final(self, result) -> None:
         """The result's numbers, and its history when no progress came live (a heuristic answer)."""
-        if not self.chart.points:
+        if not self.chart.points and not self.progress_count:  # (live partial timetables are not plotted)
             for p in result.history:
                 self.chart.add_point(p.seconds, p.objective, p.bound, repaint=False)
+        if result.objective is not None and result.bound is not None and math.isfinite(result.objective) \
+                and math.isfinite(result.bound):
+            # The final numbers (a bound proven at the end, the polish): the chart ends where the panel does.
+            last = self.chart.points[-1] if self.chart.points else None
+            if last is None or (last[1], last[2]) != (result.objective, result.bound):
+                seconds = max(result.seconds, last[0] if last else 0.0)
+                self.chart.add_point(seconds, result.objective, result.bound, repaint=False)
         if not self.chart.points:
             self.chart.set_empty_text("No improving solutions\nwere reported")
         if result.objective is not None:

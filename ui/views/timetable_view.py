@@ -38,6 +38,12 @@ class TimetableView(QWidget):
         self.summary.setObjectName("muted")
         bar.addWidget(self.summary)
         layout.addLayout(bar)
+        # Set by the window: the shown timetable breaks hard rules of the current data, or is out of date.
+        self.warning = QLabel()
+        self.warning.setObjectName("warningBanner")
+        self.warning.setWordWrap(True)
+        self.warning.setVisible(False)
+        layout.addWidget(self.warning)
 
         self.grid = TimetableGrid()
         self.scroll = QScrollArea()
@@ -71,12 +77,24 @@ class TimetableView(QWidget):
     def set_timetable(self, timetable: Timetable | None) -> None:
         self._timetable = timetable
         self.live = False
+        self.warning.setVisible(bool(self.warning.text()))
         self._refresh()
+
+    def set_warning(self, text: str, tone: str = "bad") -> None:
+        """A banner above the grid ("" hides it)."""
+        self.warning.setText(text)
+        self.warning.setProperty("tone", tone)
+        self.warning.setStyleSheet(
+            "QLabel { padding: 6px 10px; border-radius: 4px; font-weight: 600; "
+            + ("color: #991b1b; background: #fee2e2; border: 1px solid #fca5a5; }" if tone == "bad"
+               else "color: #92400e; background: #fef3c7; border: 1px solid #fcd34d; }"))
+        self.warning.setVisible(bool(text) and not self.live)
 
     def show_live(self, timetable: Timetable) -> None:
         """A running solve's best timetable so far (the finished solve's outcome replaces it)."""
         self._timetable = timetable
         self.live = True
+        self.warning.setVisible(False)
         self._refresh()
 
     def set_filter(self, kind: FilterKind, subject: str | None = None) -> None:
