@@ -153,7 +153,7 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
             bound = max(bound, self.floor)
         objective = (self.objective_value - weight * left_out) / OBJECTIVE_SCALE
         self._emit(Progress(objective=objective, bound=objective if bound is None else min(objective, max(0.0, bound)),
-                            seconds=seconds), left_out)
+                            seconds=seconds, unplaced=left_out), left_out)
 
     def announce(self, timetable: Timetable, complete: bool) -> None:
         """A timetable found outside the search (the template, the repair, a round, the polish): it is progress too."""
@@ -168,7 +168,7 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
         placed = {pid for s in timetable.sessions for pid in s.patient_ids}
         left_out = 0 if complete else sum(1 for p in self.scenario.patients if p.id not in placed)
         self._emit(Progress(objective=objective, bound=min(objective, self.floor if complete else 0.0), seconds=seconds,
-                            timetable=timetable), left_out)
+                            timetable=timetable, unplaced=left_out), left_out)
 
     def _emit(self, seen: Progress, left_out: int) -> None:
         """Report improvements only: a timetable that places more patients, or as many at a lower
@@ -179,7 +179,8 @@ class _ProgressRelay(cp_model.CpSolverSolutionCallback):
             last = self.history[-1]
             if seen.bound <= last.bound + 1e-9:
                 return
-            seen = replace(seen, objective=last.objective, bound=min(last.objective, seen.bound), timetable=None)
+            seen = replace(seen, objective=last.objective, bound=min(last.objective, seen.bound), timetable=None,
+                           unplaced=last.unplaced)
         else:
             if self._best is not None and self._best[0] == left_out == 0:
                 # A bound proven earlier still holds (complete timetables): never report a looser one.
@@ -759,7 +760,7 @@ def _template_only(scenario: Scenario, params: SolveParams, start: float, bounde
         if on_progress is not None:
             try:
                 on_progress(Progress(objective=objective, bound=min(objective, proven), seconds=time.monotonic() - start,
-                                     timetable=timetable))
+                                     timetable=timetable, unplaced=len(left_out)))
             except Exception:  # a listener's bug must not stop the solve
                 log.exception("progress listener failed")
 

@@ -61,6 +61,8 @@ class Progress:
     bound: float
     seconds: float
     timetable: Timetable | None = field(default=None, compare=False, repr=False)
+    # Patients this solution leaves out (best effort: bound and gap mean nothing until 0); None: not known.
+    unplaced: int | None = None
 
     @property
     def gap(self) -> float:

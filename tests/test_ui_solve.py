@@ -308,6 +308,10 @@ def test_partial_best_effort_progress_has_no_gap(qtbot, solve_window):
     assert f"places 0 of {patients} patients" in panel.state.text()
     panel.show_progress(Progress(objective=15.0, bound=15.0, seconds=3.7))  # the search's own, still partial
     assert panel.gap_label.text() == "—" and not panel.chart.points
+    panel.show_progress(Progress(objective=16.0, bound=12.0, seconds=4.0, unplaced=1))  # the search's, one out
+    assert panel.gap_label.text() == "—" and f"places {patients - 1} of {patients}" in panel.state.text()
+    panel.show_progress(Progress(objective=16.0, bound=12.0, seconds=4.5, unplaced=0))  # complete: its gap shows
+    assert panel.gap_label.text() == "25.0%" and panel.bound_label.text() == "12.00" and panel.chart.points
     panel.solving_finished("done")
     # Outside best-effort mode every progress is a complete timetable: its gap is shown.
     panel.solving_started(10, patients, best_effort=False)

@@ -167,11 +167,13 @@ class SolvePanel(QFrame):
         """O(1) per improving solution."""
         self.last_progress = progress
         self.progress_count += 1
-        placed = None  # known when the progress carries its timetable
-        if progress.timetable is not None:
+        placed = None  # known when the progress says (or carries its timetable)
+        if progress.unplaced is not None:
+            placed = self._patients - progress.unplaced
+        elif progress.timetable is not None:
             placed = len({p for s in progress.timetable.sessions for p in s.patient_ids})
-            if self._best_effort:
-                self._complete = placed >= self._patients
+        if placed is not None and self._best_effort:
+            self._complete = placed >= self._patients
         self.objective_label.setText(f"{progress.objective:.2f}")
         if not self._complete:
             # A partial timetable (best effort, patients still unplaced): its bound and gap mean nothing yet.
