@@ -83,11 +83,9 @@ class TimetableView(QWidget):
     def set_warning(self, text: str, tone: str = "bad") -> None:
         """A banner above the grid ("" hides it)."""
         self.warning.setText(text)
-        self.warning.setProperty("tone", tone)
-        self.warning.setStyleSheet(
-            "QLabel { padding: 6px 10px; border-radius: 4px; font-weight: 600; "
-            + ("color: #991b1b; background: #fee2e2; border: 1px solid #fca5a5; }" if tone == "bad"
-               else "color: #92400e; background: #fef3c7; border: 1px solid #fcd34d; }"))
+        self.warning.setProperty("tone", "bad" if tone == "bad" else "warn")  # colours: resources/ui/style.qss
+        self.warning.style().unpolish(self.warning)
+        self.warning.style().polish(self.warning)
         self.warning.setVisible(bool(text) and not self.live)
 
     def show_live(self, timetable: Timetable) -> None:
