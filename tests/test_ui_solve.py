@@ -287,6 +287,26 @@ def test_a_valid_timetable_shows_no_warning_and_exports_as_solved(qtbot, solve_w
     assert not w.dialogs
 
 
+def test_the_export_dialog_says_before_writing_that_the_timetable_breaks_rules(qtbot, solve_window, tmp_path):
+    w = solve_window
+    solve_and_wait(qtbot, w)
+    clean = w.ask_export()
+    assert clean is not None and clean.warning.isHidden()
+    clean.reject()
+    _break_p01(w)
+    dialog = w.ask_export()
+    n = len(w.checked_outcome().violations)
+    assert n > 0
+    # Shown with the folder still unwritten, in the red banner's tone.
+    assert not dialog.warning.isHidden() and f"breaks {n} hard rule(s)" in dialog.warning.text()
+    assert "invalid" in dialog.warning.text() and dialog.warning.property("tone") == "bad"
+    assert not (tmp_path / "out").exists()
+    dialog.folder.setText(str(tmp_path / "out"))
+    dialog.accept()
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["status"] == "invalid"
+    dialog.grab().save(str(tmp_path / "export_dialog.png"))
+
+
 def test_violations_name_their_rule_once(qtbot, solve_window):
     w = solve_window
     solve_and_wait(qtbot, w)

@@ -452,7 +452,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("There is no timetable to export yet: solve first", 6000)
             return None
         folder = str(self.settings.value("exportFolder", str(Path.home() / "IOP timetable")))
-        dialog = self._keep(ExportDialog(folder, self))
+        outcome = self.checked_outcome()
+        warning = validity_warning(outcome, self.document.outcome_is_stale)
+        if outcome is not None and outcome.violations:
+            warning += " The export is marked so: summary.json says “invalid” and lists the violations."
+        tone = "bad" if outcome is not None and outcome.violations else "warn"
+        dialog = self._keep(ExportDialog(folder, self, warning=warning, tone=tone))
         dialog.accepted.connect(lambda: self.export_timetable(dialog.folder.text().strip(), dialog.deidentify.isChecked()))
         dialog.open()
         return dialog

@@ -13,11 +13,19 @@ from PySide6.QtWidgets import (
 class ExportDialog(QDialog):
     """Where to write the timetable's CSV set, and whether to leave patient names out."""
 
-    def __init__(self, folder: str = "", parent=None):
+    def __init__(self, folder: str = "", parent=None, warning: str = "", tone: str = "bad"):
         super().__init__(parent)
         self.setWindowTitle("Export timetable")
         self.setMinimumWidth(520)
         layout = QVBoxLayout(self)
+        # Said before anything is written: the timetable breaks hard rules of the current data (its
+        # summary.json will say "invalid"), or the data changed since it was made.
+        self.warning = QLabel(warning)
+        self.warning.setObjectName("warningBanner")
+        self.warning.setProperty("tone", "bad" if tone == "bad" else "warn")  # colours: resources/ui/style.qss
+        self.warning.setWordWrap(True)
+        self.warning.setVisible(bool(warning))
+        layout.addWidget(self.warning)
         intro = QLabel("Writes sessions.csv, patient_schedule.csv, staff_schedule.csv, room_schedule.csv and "
                        "summary.json (and waitlist.csv when patients were left out) into a folder.")
         intro.setWordWrap(True)
