@@ -7,12 +7,14 @@ from dataclasses import FrozenInstanceError
 import pytest
 from PySide6.QtCore import Qt
 
-from scheduler.model import Session, Timetable
+from scheduler.io.reader import read_scenario
+from scheduler.io.writer import write_scenario
+from scheduler.model import Mode, Session, Timetable
 from scheduler.timegrid import parse_availability
 from scheduler.validate import patient_compliance
 from ui.models.edits import EditKind
 from ui.models.entities import (
-    ACTIVITIES, PATIENTS, STAFF, ActivitiesTableModel, PatientsTableModel, RoomsTableModel, StaffTableModel,
+    ACTIVITIES, PATIENTS, ROOMS, STAFF, ActivitiesTableModel, PatientsTableModel, RoomsTableModel, StaffTableModel,
 )
 from ui.models.filters import FilterKind, filter_sessions, subjects, tracks
 from ui.models.pins import pin_edit, pinned_keys
@@ -91,7 +93,7 @@ def test_edits_are_described_for_the_undo_stack(qtbot, scenario):
         ("primary_therapist", "T99", "no staff member has the id T99"),
         ("min_days", "x", "not a whole number"),
         ("max_days", "1", "exceeds the maximum"),
-        ("cohort", "senior", "is not one of"),
+        ("cohort", "senior", "is not a patient cohort"),
         ("preferred_days", "Funday", "is not a day"),
     ],
 )
@@ -271,4 +273,111 @@ def test_patient_days_must_fit_the_programs_week(qtbot, scenario):
 
     assert not model.setData(model.index(0, col(PATIENTS, "preferred_days")), DAY_NAMES[closed], EDIT)
     assert f"does not run on {DAY_NAMES[closed]}" in model.last_error
+    assert edits == [] and model.scenario is scenario
+
+
+# --- the app never holds what its own importer refuses: new rows and required cells ----------------------
+
+EMPTY = "the cell is empty; a value is required"  # the importer's words for an empty required cell
+
+
+def test_a_new_activity_has_a_skill_and_its_scenario_reads_back(qtbot, scenario, tmp_path):
+    """Add activity made A13 "New group" with skill '': accepted by the app, but the exported
+    activities.csv was refused on import ("column 'skill', value '': the cell is empty")."""
+    model = ActivitiesTableModel(scenario)
+    new_id = model.add_item()
+    added = model.item(model.rowCount() - 1)
+    assert added.id == new_id and added.mode == Mode.GROUP
+    assert added.skill.strip()
+    # A group skill staff hold, so the new group can be led as it stands.
+    assert added.skill in {a.skill for a in scenario.activities if a.mode == Mode.GROUP}
+    assert any(added.skill in member.skills for member in scenario.staff)
+    assert model.index(model.rowCount() - 1, col(ACTIVITIES, "skill")).data(DISPLAY) == added.skill
+    write_scenario(model.scenario, tmp_path / "export")
+    read = read_scenario(tmp_path / "export").scenario  # raises ScenarioError on any refusal
+    assert read.activity_by_id[new_id] == added
+
+
+def test_a_row_added_to_every_table_reads_back(qtbot, scenario, tmp_path):
+    """The defaults of each kind of new row are values the importer accepts."""
+    current = scenario
+    added = {}
+    for factory in (PatientsTableModel, StaffTableModel, RoomsTableModel, ActivitiesTableModel):
+        model = factory(current)
+        added[model.spec.attr] = model.add_item()
+        current = model.scenario
+    write_scenario(current, tmp_path / "export")
+    read = read_scenario(tmp_path / "export").scenario
+    for attr, new_id in added.items():
+        assert [e for e in getattr(read, attr) if e.id == new_id] == [e for e in getattr(current, attr) if e.id == new_id]
+
+
+def test_a_new_activity_lasts_a_whole_number_of_slots(qtbot, scenario):
+    """With 45-minute slots an hour is off the grid (the importer refuses 60); the new group takes 90."""
+    from dataclasses import replace
+
+    program = scenario.program
+    close = program.open + 45 * ((program.close - program.open) // 45)
+    model = ActivitiesTableModel(replace(scenario, program=replace(program, slot_minutes=45, close=close)))
+    model.add_item()
+    added = model.item(model.rowCount() - 1)
+    assert added.duration_min == 90
+    assert ACTIVITIES.check(model.scenario, added) is None
+
+
+@pytest.mark.parametrize("text", ["", "   "])
+def test_clearing_an_activitys_skill_is_refused_with_the_importers_words(qtbot, scenario, text):
+    model = ActivitiesTableModel(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    index = model.index(0, col(ACTIVITIES, "skill"))
+    before = index.data(DISPLAY)
+    assert before
+    with qtbot.waitSignal(model.editRefused, check_params_cb=lambda r, c, reason: (r, c) == (0, index.column())):
+        assert model.setData(index, text, EDIT) is False
+    assert model.last_error == f"Skill: {EMPTY}"
+    assert edits == [] and model.scenario is scenario  # nothing changed, nothing for the undo stack
+    assert index.data(DISPLAY) == before and index.data(TIP) == model.last_error
+    assert model.setData(index, " cbt ", EDIT)  # a real skill is still taken, stripped
+    assert edits[0].after.activities[0].skill == "cbt"
+
+
+@pytest.mark.parametrize(("factory", "spec", "field", "words"), [
+    (ActivitiesTableModel, ACTIVITIES, "mode", EMPTY),
+    (ActivitiesTableModel, ACTIVITIES, "duration_min", EMPTY),
+    (ActivitiesTableModel, ACTIVITIES, "max_size", EMPTY),
+    (RoomsTableModel, ROOMS, "kind", EMPTY),
+    (RoomsTableModel, ROOMS, "capacity", EMPTY),
+    (ActivitiesTableModel, ACTIVITIES, "id", "the id is empty; every row needs one"),
+    (RoomsTableModel, ROOMS, "id", "the id is empty; every row needs one"),
+    (StaffTableModel, STAFF, "id", "the id is empty; every row needs one"),
+    (PatientsTableModel, PATIENTS, "id", "the id is empty; every row needs one"),
+])
+def test_every_required_cell_refuses_empty_in_the_importers_words(qtbot, scenario, factory, spec, field, words):
+    model = factory(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    column = col(spec, field)
+    assert not model.setData(model.index(0, column), "", EDIT)
+    assert model.last_error == f"{spec.columns[column].header}: {words}"
+    assert edits == [] and model.scenario is scenario
+
+
+@pytest.mark.parametrize(("factory", "spec", "row_id", "field", "text", "words"), [
+    # A room is of kind group or office ("none" is for activities needing no room).
+    (RoomsTableModel, ROOMS, None, "kind", "none", "'none' is not a room kind; expected group or office"),
+    # A patient is adult or adolescent ("any" is for activities open to both).
+    (PatientsTableModel, PATIENTS, None, "cohort", "any", "'any' is not a patient cohort; expected adult or adolescent"),
+    (ActivitiesTableModel, ACTIVITIES, "PROC", "with_primary", "yes",
+     "a group activity cannot be delivered by each patient's primary therapist"),
+    (ActivitiesTableModel, ACTIVITIES, "IND", "mode", "group",
+     "a group activity cannot be delivered by each patient's primary therapist"),
+])
+def test_values_the_importer_refuses_are_refused_at_the_cell(qtbot, scenario, factory, spec, row_id, field, text, words):
+    model = factory(scenario)
+    edits = []
+    model.apply_edit = edits.append
+    row = 0 if row_id is None else model.row_of(row_id)
+    assert not model.setData(model.index(row, col(spec, field)), text, EDIT)
+    assert model.last_error.endswith(words)
     assert edits == [] and model.scenario is scenario

@@ -80,6 +80,36 @@ _ID_FORBIDDEN = (";", ",", "=")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # NUL, tab, escape, DEL, ...: invisible, or break a line
 
 
+EMPTY_CELL = "the cell is empty; a value is required"
+EMPTY_ID = "the id is empty; every row needs one"
+GROUP_WITH_PRIMARY = "a group activity cannot be delivered by each patient's primary therapist"
+ROOM_KINDS = (RoomKind.GROUP, RoomKind.OFFICE)  # a room is never of kind none (that is an activity needing no room)
+PATIENT_COHORTS = (Cohort.ADULT, Cohort.ADOLESCENT)
+
+
+def required_text(text: str, empty: str = EMPTY_CELL) -> str:
+    """A required cell's text, stripped; ``ValueError(empty)`` when nothing is left, as the importer refuses it."""
+    text = text.strip()
+    if not text:
+        raise ValueError(empty)
+    return text
+
+
+def parse_room_kind(text: str) -> RoomKind:
+    """A rooms.csv kind: group or office."""
+    return parse_choice(text, RoomKind, "a room kind", ROOM_KINDS)
+
+
+def parse_patient_cohort(text: str) -> Cohort:
+    """A patients.csv cohort: adult or adolescent."""
+    return parse_choice(text, Cohort, "a patient cohort", PATIENT_COHORTS)
+
+
+def with_primary_refusal(mode: Mode | None, with_primary: bool) -> str | None:
+    """Why an activity of this mode cannot be delivered by each patient's primary therapist, or None."""
+    return GROUP_WITH_PRIMARY if with_primary and mode is Mode.GROUP else None
+
+
 def _escaped(text: str) -> str:
     r"""The text with each control character written as ``\xNN``, so that a message shows it."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
@@ -139,7 +169,7 @@ class Cells:
     def required(self, column: str, parse: Callable[[str], T], default: T) -> T:
         """Like ``get``, but an empty cell is an error."""
         if self.blank(column):
-            self.error(column, "the cell is empty; a value is required")
+            self.error(column, EMPTY_CELL)
             return default
         return self.get(column, parse, default)
 
@@ -167,7 +197,7 @@ class Cells:
             return None
         value = self.raw(column)
         if not value:
-            self.error(column, "the id is empty; every row needs one")
+            self.error(column, EMPTY_ID)
             return None
         if _CONTROL.search(value):
             shown = ", ".join(sorted({_escaped(ch) for ch in _CONTROL.findall(value)}))
@@ -425,8 +455,9 @@ def _activity(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Activity
     low, high = _activity_sizes(cells, mode)
     default_kind = RoomKind.GROUP if mode is Mode.GROUP else RoomKind.OFFICE
     with_primary = cells.boolean("with_primary", False)
-    if with_primary and mode is Mode.GROUP:
-        cells.error("with_primary", "a group activity cannot be delivered by each patient's primary therapist")
+    refusal = with_primary_refusal(mode, with_primary)
+    if refusal:
+        cells.error("with_primary", refusal)
     activity = Activity(
         id=activity_id or "",
         name=cells.text("name"),
@@ -463,11 +494,10 @@ def _staff(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Staff:
 def _room(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Room:
     """One rooms.csv row."""
     room_id = cells.identifier("id", seen)
-    kinds = (RoomKind.GROUP, RoomKind.OFFICE)
     room = Room(
         id=room_id or "",
         name=cells.text("name"),
-        kind=cells.required("kind", lambda t: parse_choice(t, RoomKind, "a room kind", kinds), RoomKind.OFFICE),
+        kind=cells.required("kind", parse_room_kind, RoomKind.OFFICE),
         capacity=cells.required("capacity", lambda t: parse_count(t, 1), 1),
         availability=_availability(cells, "availability", ctx),
     )
@@ -505,11 +535,10 @@ def _check_patient_limits(cells: Cells, patient: Patient, ctx: _ProgramRead) -> 
 def _patient(cells: Cells, seen: dict[str, int], ctx: _ProgramRead) -> Patient:
     """One patients.csv row."""
     patient_id = cells.identifier("id", seen)
-    cohorts = (Cohort.ADULT, Cohort.ADOLESCENT)
     patient = Patient(
         id=patient_id or "",
         name=cells.text("name"),
-        cohort=cells.choice("cohort", Cohort, "a patient cohort", Cohort.ADULT, cohorts),
+        cohort=cells.get("cohort", parse_patient_cohort, Cohort.ADULT),
         tags=frozenset(parse_items(cells.raw("tags"))),
         **_patient_limits(cells),
         availability=_availability(cells, "availability", ctx),

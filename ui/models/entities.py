@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import partial
 
 from scheduler.model import Activity, Cohort, Mode, Patient, Room, RoomKind, Scenario, Staff
 from ui.models import fields as f
 from ui.models.entity_model import Column, EntitySpec, EntityTableModel
-from scheduler.io.reader import patient_refusal
+from scheduler.io.reader import patient_refusal, with_primary_refusal
 
 AVAIL_TIP = "Availability: DAYS HH:MM-HH:MM entries separated by ';', e.g. Mon-Fri 09:00-13:00; Sat 10:00-12:00. Empty: whenever the program is open."
 _int = partial(f.parse_int, minimum=0)
@@ -39,7 +40,7 @@ def _check_activity(scenario: Scenario, a: Activity) -> str | None:
         return f"the minimum size ({a.min_size}) exceeds the maximum ({a.max_size})"
     if a.mode != Mode.GROUP and a.max_size != 1:
         return f"{a.mode.value} sessions have exactly one patient (sizes 1-1)"
-    return None
+    return with_primary_refusal(a.mode, a.with_primary)  # the importer's own check
 
 
 def _check_staff(scenario: Scenario, s: Staff) -> str | None:
@@ -60,8 +61,29 @@ def _new_room(new_id: str, scenario: Scenario) -> Room:
     return Room(id=new_id, name="New room", kind=RoomKind.GROUP, capacity=8)
 
 
+NEW_GROUP_SKILL = "group"  # a new group's skill when nothing in the scenario suggests one
+
+
+def _new_group_skill(scenario: Scenario) -> str:
+    """The skill a new group needs until the coordinator says otherwise; never empty (the importer requires one).
+
+    The skill of the first group activity that some staff member holds (so the new group can be led
+    as it stands), else of the first group activity, else the skill most staff hold, else "group".
+    """
+    held = {skill for member in scenario.staff for skill in member.skills}
+    groups = [a.skill for a in scenario.activities if a.mode == Mode.GROUP and a.skill.strip()]
+    led = [skill for skill in groups if skill in held]
+    if led or groups:
+        return (led or groups)[0]
+    counts = Counter(skill for member in scenario.staff for skill in member.skills if skill.strip())
+    return min(counts, key=lambda skill: (-counts[skill], skill)) if counts else NEW_GROUP_SKILL
+
+
 def _new_activity(new_id: str, scenario: Scenario) -> Activity:
-    return Activity(id=new_id, name="New group", mode=Mode.GROUP, duration_min=60, min_size=3, max_size=10, room_kind=RoomKind.GROUP)
+    slot = scenario.program.slot_minutes
+    duration = slot * -(-60 // slot)  # an hour, or the first multiple of the slot after it (the importer's grid)
+    return Activity(id=new_id, name="New group", mode=Mode.GROUP, duration_min=duration, min_size=3, max_size=10,
+                    skill=_new_group_skill(scenario), room_kind=RoomKind.GROUP)
 
 
 PATIENTS = EntitySpec(
@@ -73,7 +95,7 @@ PATIENTS = EntitySpec(
     columns=(
         Column("id", "Id", parse=f.parse_id),
         Column("name", "Name", parse=f.parse_text, tip="Name or initials"),
-        Column("cohort", "Cohort", fmt=lambda v: v.value, parse=f.parse_cohort, choices=("adult", "adolescent")),
+        Column("cohort", "Cohort", fmt=lambda v: v.value, parse=f.parse_patient_cohort, choices=("adult", "adolescent")),
         Column("status", "Status", parse=f.parse_text, tip="new, continuing or discharging"),
         Column("primary_therapist", "Primary therapist", fmt=lambda v: v or "", parse=f.parse_opt_text, tip="Staff id"),
         Column("requirements", "Requirements", fmt=f.fmt_requirements, parse=f.parse_requirements,
@@ -116,8 +138,8 @@ ROOMS = EntitySpec(
     columns=(
         Column("id", "Id", parse=f.parse_id),
         Column("name", "Name", parse=f.parse_text),
-        Column("kind", "Kind", fmt=lambda v: v.value, parse=f.parse_room_kind, choices=("group", "office")),
-        Column("capacity", "Capacity", fmt=f.fmt_number, parse=_pos, tip="Patients it seats"),
+        Column("kind", "Kind", fmt=lambda v: v.value, parse=f.required(f.parse_kind_of_room), choices=("group", "office")),
+        Column("capacity", "Capacity", fmt=f.fmt_number, parse=f.required(_pos), tip="Patients it seats"),
         Column("availability", "Availability", fmt=f.fmt_availability, parse=f.parse_availability_text, tip=AVAIL_TIP),
     ),
 )
@@ -131,11 +153,11 @@ ACTIVITIES = EntitySpec(
     columns=(
         Column("id", "Id", parse=f.parse_id),
         Column("name", "Name", parse=f.parse_text),
-        Column("mode", "Mode", fmt=lambda v: v.value, parse=f.parse_mode, choices=tuple(m.value for m in Mode)),
-        Column("duration_min", "Minutes", fmt=f.fmt_number, parse=partial(f.parse_minutes, minimum=1)),
+        Column("mode", "Mode", fmt=lambda v: v.value, parse=f.required(f.parse_mode), choices=tuple(m.value for m in Mode)),
+        Column("duration_min", "Minutes", fmt=f.fmt_number, parse=f.required(partial(f.parse_minutes, minimum=1))),
         Column("min_size", "Min size", fmt=f.fmt_number, parse=_pos),
-        Column("max_size", "Max size", fmt=f.fmt_number, parse=_pos),
-        Column("skill", "Skill", parse=f.parse_text, tip="Staff skill needed, e.g. process, cbt, prescriber"),
+        Column("max_size", "Max size", fmt=f.fmt_number, parse=f.required(_pos)),
+        Column("skill", "Skill", parse=f.parse_required_text, tip="Staff skill needed, e.g. process, cbt, prescriber (required)"),
         Column("staff_count", "Staff", fmt=f.fmt_number, parse=_pos, tip="Staff per session (2 = co-facilitated)"),
         Column("room_kind", "Room", fmt=lambda v: v.value, parse=f.parse_room_kind, choices=tuple(k.value for k in RoomKind)),
         Column("cohort", "Cohort", fmt=lambda v: v.value, parse=f.parse_cohort, choices=tuple(c.value for c in Cohort)),

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from scheduler.io.reader import EMPTY_ID, parse_patient_cohort, required_text
+from scheduler.io.reader import parse_room_kind as parse_kind_of_room
 from scheduler.io.values import MAX_COUNT, MAX_HOURS, MAX_MINUTES, MAX_WEIGHT, parse_count, parse_number
 from scheduler.io.values import parse_requirements as _read_requirements
 from scheduler.model import DAY_NAMES, Availability, Cohort, HoursBasis, Mode, Requirement, RoomKind
@@ -108,9 +110,30 @@ def enum_parser(enum_type):
 
 
 parse_mode = enum_parser(Mode)
-parse_room_kind = enum_parser(RoomKind)
-parse_cohort = enum_parser(Cohort)
+parse_room_kind = enum_parser(RoomKind)  # an activity's room: group, office or none
+parse_cohort = enum_parser(Cohort)  # an activity's cohort: adult, adolescent or any
 parse_hours_basis = enum_parser(HoursBasis)
+# A room's own kind (group or office) and a patient's cohort (adult or adolescent) are narrower: they
+# are the reader's parsers, parse_kind_of_room and parse_patient_cohort, imported above.
+
+
+def required(parse):
+    """``parse`` for a column the importer requires: an empty cell is refused in the importer's words.
+
+    The importer refuses an empty required cell ("the cell is empty; a value is required"), so the
+    app refuses it too, before ``parse`` could word it differently or store an empty value.
+    """
+
+    def parse_required(text: str):
+        required_text(text)
+        return parse(text)
+
+    return parse_required
+
+
+def parse_required_text(text: str) -> str:
+    """Free text the importer requires (an activity's skill): stripped, never empty."""
+    return required_text(text)
 
 
 def fmt_requirements(reqs: tuple[Requirement, ...]) -> str:
@@ -130,7 +153,7 @@ _ID = re.compile(r"^[A-Za-z0-9_.\-]+$")
 
 
 def parse_id(text: str) -> str:
-    text = text.strip()
+    text = required_text(text, EMPTY_ID)  # the importer's words for an empty id
     if not _ID.match(text):
         raise ValueError(f"'{text}' is not an id; use letters, digits, '-', '_' or '.' without spaces")
     return text
