@@ -12,13 +12,21 @@ from ui.models.edits import Edit, EditKind
 
 
 class ScenarioCommand(QUndoCommand):
+    """An edit. If the clinic file cannot take it (read-only, busy, disk full), nothing changes: the
+    document keeps its scenario and says why; an edit that fails when first made is not pushed
+    (obsolete), so the undo stack holds only edits that happened."""
+
     def __init__(self, document, edit: Edit):
         super().__init__(edit.text)
         self.document = document
         self.edit = edit
+        self._made = False
 
     def redo(self) -> None:
-        self.document.set_scenario(self.edit.after)
+        if self.document.set_scenario(self.edit.after):
+            self._made = True
+        elif not self._made:
+            self.setObsolete(True)
 
     def undo(self) -> None:
         self.document.set_scenario(self.edit.before)

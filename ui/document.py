@@ -12,7 +12,7 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QLockFile, QObject, Signal
 
 from scheduler.model import Program, Scenario
 from scheduler.store import Store, StoreError
@@ -31,6 +31,16 @@ def to_url(location: str | Path | None) -> str | None:
     return "sqlite:///" + str(Path(text).expanduser().resolve())
 
 
+class ClinicInUse(Exception):
+    """The clinic file is open in another copy of the app (its lock file is held)."""
+
+
+def _sqlite_path(url: str | None) -> Path | None:
+    if url and url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url[len("sqlite:///"):])
+    return None
+
+
 def display_name(url: str | None) -> str:
     if not url:
         return "default clinic"
@@ -43,6 +53,7 @@ class ClinicDocument(QObject):
     opened = Signal(str)  # url
     scenarioChanged = Signal(object)  # Scenario
     outcomeChanged = Signal(object)  # SolveOutcome | None
+    saveFailed = Signal(str, str)  # title, message: the change was not saved (and, for data, not made)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -50,13 +61,28 @@ class ClinicDocument(QObject):
         self.url: str | None = None
         self.scenario: Scenario | None = None
         self.outcome: SolveOutcome | None = None
+        self._lock: QLockFile | None = None
 
     # -- files --------------------------------------------------------------------------------
 
     def open(self, url: str | None, *, demo_if_empty: bool = False) -> None:
-        """Open (or create) a clinic database; an empty one gets the demo clinic when asked."""
-        store = Store.open(url)
-        self.close()
+        """Open (or create) a clinic database; an empty one gets the demo clinic when asked.
+
+        A clinic file is held by one copy of the app at a time (a lock file beside it): every edit
+        writes the whole clinic, so two copies would overwrite each other's changes. A copy that
+        crashed leaves a stale lock, which the next open takes over."""
+        lock = self._lock if url == self.url else self._take_lock(url)
+        try:
+            store = Store.open(url)
+        except Exception:
+            if lock is not None and lock is not self._lock:
+                lock.unlock()
+            raise
+        if lock is not self._lock:
+            self.close()
+        else:
+            self._close_store()
+        self._lock = lock
         self.store, self.url = store, url
         scenario = store.load_scenario()
         if scenario is None and demo_if_empty:
@@ -72,7 +98,29 @@ class ClinicDocument(QObject):
         self.scenarioChanged.emit(scenario)
         self.outcomeChanged.emit(self.outcome)
 
+    @staticmethod
+    def _take_lock(url: str | None) -> QLockFile | None:
+        path = _sqlite_path(url)
+        if path is None or not path.parent.is_dir():
+            return None  # a server database (PostgreSQL) handles its own writers; a missing folder fails in Store.open
+        lock = QLockFile(str(path) + ".lock")
+        lock.setStaleLockTime(0)  # only a dead holder's lock is stale, however old
+        if lock.tryLock(0):
+            return lock
+        if lock.error() == QLockFile.LockError.LockFailedError:
+            raise ClinicInUse(f"{path.name} is open in another copy of IOP Scheduler. Every change writes the whole "
+                              "clinic, so two copies would overwrite each other's changes: close the other copy "
+                              "first, then open the file again.")
+        log.warning("no lock file for the clinic file (%s); opened without one", lock.error().name)
+        return None  # a read-only folder: the store says what it can and cannot do
+
     def close(self) -> None:
+        self._close_store()
+        if self._lock is not None:
+            self._lock.unlock()
+        self._lock = None
+
+    def _close_store(self) -> None:
         if self.store is not None:
             self.store.close()
         self.store = None
@@ -91,17 +139,36 @@ class ClinicDocument(QObject):
 
     # -- edits --------------------------------------------------------------------------------
 
-    def set_scenario(self, scenario: Scenario) -> None:
-        self.scenario = scenario
+    def set_scenario(self, scenario: Scenario) -> bool:
+        """Save the scenario, then make it the current one; False (nothing changed, ``saveFailed``
+        said why) when the clinic file cannot be written: read-only, busy, gone, disk full."""
         if self.store is not None:
-            self.store.save_scenario(scenario)
+            try:
+                self.store.save_scenario(scenario)
+            except StoreError as exc:
+                log.error("the change could not be saved: %s", type(exc).__name__)
+                self.saveFailed.emit("The change was not saved",
+                                     f"{exc}\n\nThe change was not made: the clinic file and the window still hold "
+                                     "the data as it was.")
+                return False
+        self.scenario = scenario
         self.scenarioChanged.emit(scenario)
+        return True
 
     def set_outcome(self, outcome: SolveOutcome | None, *, save_as: str | None = None) -> None:
+        """Show ``outcome``; with ``save_as`` save its timetable in the clinic file first. A timetable
+        that cannot be saved is still shown (unnamed), and ``saveFailed`` says so."""
         if outcome is not None and save_as and outcome.timetable is not None and self.store is not None:
-            self.store.save_timetable(save_as, outcome.timetable, outcome.result.summary())
-            outcome = replace(outcome, name=save_as)
-            log.info("timetable saved as %r: %d sessions", save_as, len(outcome.timetable.sessions))
+            try:
+                self.store.save_timetable(save_as, outcome.timetable, outcome.result.summary())
+            except StoreError as exc:
+                log.error("the timetable could not be saved: %s", type(exc).__name__)
+                self.saveFailed.emit("The timetable was not saved",
+                                     f"{exc}\n\nThe timetable is shown but is not in the clinic file: export it "
+                                     "now, or use Save As to keep it in another clinic file.")
+            else:
+                outcome = replace(outcome, name=save_as)
+                log.info("timetable saved as %r: %d sessions", save_as, len(outcome.timetable.sessions))
         self.outcome = outcome
         self.outcomeChanged.emit(outcome)
 

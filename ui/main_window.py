@@ -24,7 +24,7 @@ from scheduler.model import Timetable
 from scheduler.store import Store, StoreError, default_url
 from ui import actions
 from ui.commands import command_for
-from ui.document import ClinicDocument, display_name, to_url
+from ui.document import ClinicDocument, ClinicInUse, display_name, to_url
 from ui.icons import icon
 from ui.models.edits import Edit, EditKind
 from ui.models.entities import TABLE_MODELS
@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         doc = self.document
         doc.scenarioChanged.connect(self._scenario_changed)
         doc.outcomeChanged.connect(self._outcome_changed)
+        doc.saveFailed.connect(self._save_failed)
         self.timetable_view.pinRequested.connect(lambda s, pin: self.set_pinned([s], pin))
         for editor in (*self.editors.values(), self.program_editor):
             editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
@@ -124,7 +125,7 @@ class MainWindow(QMainWindow):
         url = to_url(location) or default_url()
         try:
             self.document.open(url, demo_if_empty=demo_if_empty)
-        except (StoreError, ScenarioError, OSError) as exc:
+        except (StoreError, ScenarioError, OSError, ClinicInUse) as exc:
             log.error("could not open the clinic file: %s", type(exc).__name__)
             self._warn("Could not open the clinic file", str(exc))
             return False
@@ -148,12 +149,22 @@ class MainWindow(QMainWindow):
             return False
         return True
 
-    def save(self) -> None:
+    def save(self) -> bool:
         """Edits are saved as they happen; Save writes the scenario once more and says so."""
-        if self.document.scenario is not None and self.document.store is not None:
+        if self.document.scenario is None or self.document.store is None:
+            return False
+        try:
             self.document.store.save_scenario(self.document.scenario)
-            self.undo_stack.setClean()
-            self.statusBar().showMessage(f"Saved to {display_name(self.document.url)}", 4000)
+        except StoreError as exc:
+            self._save_failed("The clinic was not saved", f"{exc}\n\nUse Save As to keep the clinic in another file.")
+            return False
+        self.undo_stack.setClean()
+        self.statusBar().showMessage(f"Saved to {display_name(self.document.url)}", 4000)
+        return True
+
+    def _save_failed(self, title: str, text: str) -> None:
+        self.statusBar().showMessage(title, 15000)
+        self._warn(title, text)
 
     def save_as(self, path: str | Path) -> bool:
         """Copy the scenario and the current timetable into a new clinic file and continue there."""
@@ -438,14 +449,33 @@ class MainWindow(QMainWindow):
 
     def ask_import_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Import scenario from a CSV folder", self._folder_hint())
-        if folder:
+        if folder and self._may_import(folder):
             self.settings.setValue("lastFolder", folder)
             self.import_scenario(folder)
 
     def ask_import_xlsx(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import scenario from a workbook", self._folder_hint(), "Excel workbooks (*.xlsx)")
-        if path:
+        if path and self._may_import(path):
             self.import_scenario(path)
+
+    def import_question(self, path: str | Path) -> str:
+        """What importing ``path`` would replace ("" when the open clinic holds nothing yet)."""
+        s = self.document.scenario
+        if s is None or not (s.patients or s.staff or s.rooms or s.activities):
+            return ""
+        return (f"Importing {Path(path).name} replaces the clinic open now ({len(s.patients)} patients, "
+                f"{len(s.staff)} staff, {len(s.rooms)} rooms, {len(s.activities)} activities) with the imported one. "
+                "Undo (Ctrl+Z) brings it back until this window closes; to keep both, use File > Save As "
+                "first and import into the copy.\n\nImport and replace?")
+
+    def _may_import(self, path: str | Path) -> bool:
+        question = self.import_question(path)
+        if not question:
+            return True
+        answer = QMessageBox.question(self, "Replace the open clinic?", question,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
 
     def ask_export(self) -> ExportDialog | None:
         if self.document.timetable is None:

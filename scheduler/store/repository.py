@@ -333,6 +333,11 @@ def _guard(where: str, action: str) -> Iterator[None]:
             raise DatabaseInUse(where) from error
         if "malformed" in detail or "not a database" in detail:
             raise DatabaseCorrupt(where) from error
+        if "readonly" in detail or "read-only" in detail:
+            raise StoreError(f"Could not {action}: {where} is read-only (the file or its folder cannot be "
+                             "written). Nothing was changed.") from error
+        if "disk is full" in detail or "disk full" in detail:
+            raise StoreError(f"Could not {action}: the disk holding {where} is full. Nothing was changed.") from error
         raise StoreError(
             f"Could not {action}: the database at {where} reported {type(error.orig).__name__}. Nothing was changed."
         ) from error
