@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import FrozenInstanceError
+from dataclasses import FrozenInstanceError, replace
 
 import pytest
 from PySide6.QtCore import Qt
@@ -17,7 +17,7 @@ from ui.models.entities import (
     ACTIVITIES, PATIENTS, ROOMS, STAFF, ActivitiesTableModel, PatientsTableModel, RoomsTableModel, StaffTableModel,
 )
 from ui.models.filters import FilterKind, filter_sessions, subjects, tracks
-from ui.models.pins import pin_edit, pinned_keys
+from ui.models.pins import pin_edit, pinned_keys, session_key
 from ui.models.program_model import ProgramTableModel
 from ui.models.result_models import ComplianceTableModel, TermsTableModel
 from ui.views.timetable_grid import place
@@ -160,14 +160,34 @@ def test_filters_and_tracks(scenario):
     assert adult.patient_ids == {p.id for p in scenario.patients if p.cohort.value == "adult"}
 
 
-def test_pins_become_the_previous_timetable(scenario):
-    t = Timetable((Session(0, 540, 600, "PROC", ("T01",), "G1", ("P001",)), Session(1, 540, 600, "IND", ("T02",), None, ("P002",))))
-    edit = pin_edit(scenario, t, [t.sessions[0]], True)
+def test_pins_are_kept_as_pinned_sessions_of_the_previous_timetable(scenario):
+    t = Timetable((Session(0, 540, 600, "PROC", ("T01",), "G1", ("P001",), session_id="S001"),
+                   Session(1, 540, 600, "IND", ("T02",), None, ("P002",), session_id="S002")))
+    edit = pin_edit(scenario.with_previous(None), t, [t.sessions[0]], True)
     assert edit.kind == EditKind.PIN
-    assert edit.after.previous.sessions[0].pinned and not edit.after.previous.sessions[1].pinned
+    # Only the pinned session: the rest of the shown week does not become "last week".
+    assert edit.after.previous.sessions == (replace(t.sessions[0], pinned=True),)
     assert len(pinned_keys(edit.after)) == 1
     unpinned = pin_edit(edit.after, t, [t.sessions[0]], False)
-    assert pinned_keys(unpinned.after) == frozenset()
+    assert pinned_keys(unpinned.after) == frozenset() and unpinned.after.previous is None
+    # Nothing is left naming the room, so it can be renamed again (it could not, once pinned, until session 18).
+    from ui.models.references import rename_refusal
+    assert rename_refusal(edit.after, "rooms", "G1") is not None and rename_refusal(unpinned.after, "rooms", "G1") is None
+
+
+def test_pinning_keeps_last_weeks_timetable_for_stability(scenario):
+    """An imported last week stays what S3 is measured against; a pin adds beside it (its id kept unique)."""
+    last_week = Timetable((Session(2, 600, 660, "PROC", ("T01",), "G1", ("P001",), session_id="S001"),))
+    base = scenario.with_previous(last_week)
+    now = Timetable((Session(0, 540, 600, "PROC", ("T01",), "G1", ("P001",), session_id="S001"),
+                     Session(1, 540, 600, "IND", ("T02",), None, ("P002",), session_id="S002")))
+    pinned = pin_edit(base, now, [now.sessions[0]], True).after
+    assert pinned.previous.sessions[0] == last_week.sessions[0]
+    added = pinned.previous.sessions[1:]
+    assert len(added) == 1 and added[0].pinned and session_key(added[0]) == session_key(now.sessions[0])
+    assert added[0].session_id not in {"S001", ""}  # last week's S001 is another session
+    back = pin_edit(pinned, now, [now.sessions[0]], False).after
+    assert back.previous == last_week
 
 
 def test_result_models(qtbot, scenario):

@@ -180,15 +180,19 @@ def test_pinned_sessions_are_kept_by_the_next_solve(qtbot, solve_window):
     assert view.panel.pin_button.text() == "Pin session"
     view.panel.pin_button.click()
     assert pinned_keys(w.document.scenario) == {session_key(group)}
-    assert w.document.scenario.previous.sessions == tuple(
-        s.__class__(**{**s.__dict__, "pinned": session_key(s) == session_key(group)}) for s in first.timetable.sessions)
+    # The pinned session alone joins the previous timetable (the tiny clinic has no last week).
+    assert [session_key(s) for s in w.document.scenario.previous.sessions] == [session_key(group)]
+    assert all(s.pinned for s in w.document.scenario.previous.sessions)
     assert view.panel.pin_button.text() == "Unpin session"
     assert "1 pinned" in view.summary.text()
     w.undo_stack.undo()
     assert pinned_keys(w.document.scenario) == frozenset()
     w.undo_stack.redo()
 
-    second = solve_and_wait(qtbot, w)
+    # 20 s: the pin is all the next solve starts from (until session 18 the whole shown week became
+    # "last week" and warm-started it); around a pinned group the template can leave everyone out and
+    # the fit's rounds then vary (the tiny clinic with one pinned process group: 7.6 s or none at 8 s).
+    second = solve_and_wait(qtbot, w, 20)
     assert second.result.status in GOOD + (SolveStatus.CANCELLED,)
     assert session_key(group) in {session_key(s) for s in second.timetable.sessions}
     assert validate(w.document.scenario, second.timetable) == []  # H9 included
