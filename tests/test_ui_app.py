@@ -51,6 +51,22 @@ def test_db_argument_takes_a_path(qtbot, tmp_path):
     assert window.document.scenario == demo_scenario()
 
 
+def test_a_damaged_clinic_file_is_named_and_the_default_clinic_says_it_is_the_default(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("IOP_DB_URL", f"sqlite:///{tmp_path / 'default.db'}")
+    damaged = tmp_path / "riverside.db"
+    damaged.write_bytes(b"this is not a database" * 100)
+    before = damaged.read_bytes()
+    window = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    assert open_first_clinic(window, str(damaged))
+    assert damaged.read_bytes() == before  # left as it was
+    warning = [d for d in window.dialogs if d.windowTitle() == "Could not open the clinic file"][-1]
+    assert "riverside.db is not a clinic database" in warning.text() and "riverside.db.bak-" in warning.text()
+    assert window.document.url == f"sqlite:///{tmp_path / 'default.db'}"
+    message = window.statusBar().currentMessage()
+    assert "riverside.db could not be opened" in message and "default clinic file, default.db" in message
+
+
 def test_screenshot_mode_saves_the_window_and_exits(tmp_path):
     target = tmp_path / "shot.png"
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "IOP_DB_URL": f"sqlite:///{tmp_path / 'untouched.db'}"}

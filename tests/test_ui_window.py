@@ -165,3 +165,18 @@ def test_dialogs_do_not_block_and_go_away_when_closed(window):
     assert window.dialogs == []
     assert window.ask_export() is None  # no timetable yet: nothing to export
     assert "solve first" in window.statusBar().currentMessage()
+
+
+def test_after_a_solve_without_a_timetable_the_grid_says_where_to_look(qtbot, window, tmp_path):
+    from solver.result import SolveResult, SolveStatus
+    from ui.outcome import SolveOutcome
+
+    view = window.timetable_view
+    assert view.grid.empty_text == view.NO_TIMETABLE_YET or window.document.timetable is not None
+    result = SolveResult(SolveStatus.INFEASIBLE, None, seconds=2.0, message="No timetable holds every patient.")
+    window.document.set_outcome(SolveOutcome(result, window.document.scenario))
+    assert view.grid.empty_text == view.NONE_FOUND and "Result tab" in view.grid.empty_text
+    window.tabs.setCurrentWidget(view)
+    window.grab().save(str(tmp_path / "no_timetable.png"))
+    window.document.set_outcome(None)
+    assert view.grid.empty_text == view.NO_TIMETABLE_YET

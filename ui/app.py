@@ -66,7 +66,14 @@ def open_first_clinic(window, db: str | None) -> bool:
     location = db or _existing(recent)
     if window.open_clinic(location, demo_if_empty=db is not None or not recent):
         return True
-    return location is not None and window.open_clinic(None, demo_if_empty=True)
+    if location is None or not window.open_clinic(None, demo_if_empty=True):
+        return False
+    # Said where the coordinator looks next, so that the default clinic is not taken for theirs.
+    from ui.document import display_name, to_url
+
+    window.statusBar().showMessage(f"{display_name(to_url(location))} could not be opened (see the message): this "
+                                   f"is the default clinic file, {display_name(window.document.url)}", 0)
+    return True
 
 
 def _existing(recent: list[str]) -> str | None:

@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
                                   f"{len(scenario.staff)} staff · {len(scenario.rooms)} rooms")
 
     def _outcome_changed(self, outcome) -> None:
-        self.timetable_view.set_timetable(outcome.timetable if outcome else None)
+        self.timetable_view.set_timetable(outcome.timetable if outcome else None, none_found=outcome is not None)
         self._show_outcome()
         try:
             saved = self.document.store.list_timetables() if self.document.store else []

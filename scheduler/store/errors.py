@@ -11,9 +11,10 @@ class DatabaseCorrupt(StoreError):
     """The file is not a clinic database, or it is damaged."""
 
     def __init__(self, where: str) -> None:
+        name = where.replace("\\", "/").rsplit("/", 1)[-1] or "clinic.db"
         super().__init__(
             f"{where} is not a clinic database or is damaged; it was not changed. "
-            "Restore a backup copy (clinic.db.bak-…) or choose another file."
+            f"Restore a backup copy (such as {name}.bak-… beside it, if there is one) or choose another file."
         )
 
 

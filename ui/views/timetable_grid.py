@@ -192,7 +192,7 @@ class TimetableGrid(QWidget):
             p.setPen(palette.MUTED)
             text = self.empty_text if not getattr(self, "_has_timetable", False) else "No sessions for this selection."
             area = QRectF(self.AXIS_W, self.HEADER_H, self.width() - self.AXIS_W, self.height() - self.HEADER_H)
-            p.drawText(area, Qt.AlignmentFlag.AlignCenter, text)
+            p.drawText(area, int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap), text)
         p.end()
 
     def _paint_shade(self, p: QPainter) -> None:

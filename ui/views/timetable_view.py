@@ -74,7 +74,13 @@ class TimetableView(QWidget):
         self._fill_subjects()
         self._refresh()
 
-    def set_timetable(self, timetable: Timetable | None) -> None:
+    NO_TIMETABLE_YET = "No timetable yet. Press Solve (F5) to make one."
+    NONE_FOUND = ("The last solve found no timetable: the Result tab says why. Earlier timetables saved in this "
+                  "clinic file are listed in the Solve panel (click one to show it).")
+
+    def set_timetable(self, timetable: Timetable | None, *, none_found: bool = False) -> None:
+        """Show ``timetable``; without one, ``none_found`` says a solve ended without a timetable."""
+        self.grid.empty_text = self.NONE_FOUND if timetable is None and none_found else self.NO_TIMETABLE_YET
         self._timetable = timetable
         self.live = False
         self.warning.setVisible(bool(self.warning.text()))
