@@ -178,6 +178,7 @@ def test_pinned_sessions_are_kept_by_the_next_solve(qtbot, solve_window):
     group = next(s for s in first.timetable.sessions if len(s.patient_ids) > 1)
     view.select_session(group)
     assert view.panel.pin_button.text() == "Pin session"
+    assert group.session_id and f"session {group.session_id}" in view.panel.kind.text()  # as explanations name it
     view.panel.pin_button.click()
     assert pinned_keys(w.document.scenario) == {session_key(group)}
     # The pinned session alone joins the previous timetable (the tiny clinic has no last week).

@@ -92,7 +92,9 @@ class SessionPanel(QFrame):
             for i in session.staff_ids) or "—")
         room = scenario.room_by_id.get(session.room_id) if session.room_id else None
         self.room.setText(room.name if room else (session.room_id or "none (telehealth)"))
-        self.kind.setText(f"{session.activity_id} · {activity.mode.value}" if activity else session.activity_id)
+        kind = f"{session.activity_id} · {activity.mode.value}" if activity else session.activity_id
+        # The session's id, as sessions.csv and the explanations name it ("pinned session S001").
+        self.kind.setText(f"{kind} · session {session.session_id}" if session.session_id else kind)
         self.pin_state.setText("yes: kept by the next solve" if pinned else "no")
         self.pin_button.setText("Unpin session" if pinned else "Pin session")
         self.roster_label.setText(f"Roster ({len(session.patient_ids)})")
