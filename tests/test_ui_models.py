@@ -401,3 +401,25 @@ def test_values_the_importer_refuses_are_refused_at_the_cell(qtbot, scenario, fa
     assert not model.setData(model.index(row, col(spec, field)), text, EDIT)
     assert model.last_error.endswith(words)
     assert edits == [] and model.scenario is scenario
+
+
+@pytest.mark.parametrize("factory, spec, row_id, column, text, words", [
+    # An adult required to attend the adolescent group: the importer refuses the requirement.
+    (PatientsTableModel, PATIENTS, None, "requirements", "PROC=3; ADOL=1", "may not attend ADOL"),
+    # No primary therapist for a patient who needs individual therapy with them.
+    (PatientsTableModel, PATIENTS, None, "primary_therapist", "", "delivered by the primary therapist, but none is named"),
+    # Process groups for adolescents only, while adults need them.
+    (ActivitiesTableModel, ACTIVITIES, "PROC", "cohort", "adolescent", "may not attend PROC"),
+])
+def test_an_edit_that_leaves_data_the_import_refuses_is_refused_in_its_words(scenario, tmp_path, factory, spec, row_id,
+                                                                               column, text, words):
+    """Cross-file rules (requirements against the catalogue, the primary therapist): the app accepted
+    these edits until session 18, and its own export was then refused on import."""
+    model = factory(scenario)
+    if row_id is None:  # an adult patient who needs individual therapy with their primary therapist
+        row_id = next(p.id for p in scenario.patients
+                      if p.cohort.value == "adult" and p.requirement("IND") is not None and p.primary_therapist)
+    assert not model.edit_cell(model.row_of(row_id), col(spec, column), text)
+    assert model.scenario is scenario and words in model.last_error
+    write_scenario(model.scenario, tmp_path / "export")
+    assert read_scenario(tmp_path / "export").scenario == scenario  # what the app holds still reads back

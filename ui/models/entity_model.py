@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
+from scheduler.io.reader import import_refusal
 from scheduler.model import Scenario
 from ui.models.edits import Edit, EditKind
 from ui.models.references import removal_refusal, rename_refusal, without_previous_mentions
@@ -155,10 +156,12 @@ class EntityTableModel(QAbstractTableModel):
             reason = self._id_refusal(old.id, new.id)
         if reason is None:
             reason = self.spec.check(self._scenario, new)
+        after = self._with_items(self._items[:row] + (new,) + self._items[row + 1 :])
+        if reason is None:  # across files: what the importer would refuse (the app never holds such data)
+            reason = import_refusal(self._scenario, after)
         if reason is not None:
             return self._refuse(row, column, f"{col.header}: {reason}")
         self._clear_error(row, column)
-        after = self._with_items(self._items[:row] + (new,) + self._items[row + 1 :])
         self.apply_edit(Edit(EditKind.CELL, self._scenario, after, f"Edit {col.header.lower()} of {old.id}"))
         return True
 

@@ -13,7 +13,7 @@ from scheduler.model import SOFT_GOALS, Program, Scenario
 from ui.models import fields as f
 from ui.models.edits import Edit, EditKind
 from ui.models.entity_model import ERROR_BACKGROUND
-from scheduler.io.reader import program_refusal
+from scheduler.io.reader import import_refusal, program_refusal
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,8 @@ class ProgramTableModel(QAbstractTableModel):
             reason = _check(new)
         except ValueError as exc:
             reason = str(exc)
+        if reason is None and new != program:  # across files: what the importer would refuse
+            reason = import_refusal(self._scenario, replace(self._scenario, program=new))
         if reason is not None:
             self.last_error = f"{s.label}: {reason}"
             self._errors[row] = self.last_error
