@@ -124,6 +124,7 @@ def test_add_and_remove_rows_through_the_editor(window):
     editor.remove_selected()
     assert editor.model.rowCount() == n
     assert window.undo_stack.count() == 2
+    assert editor.hint.text() == f"Removed room {new_id}" == window.statusBar().currentMessage()
     window.undo_stack.undo()
     assert new_id in window.document.scenario.room_by_id
 
@@ -180,3 +181,16 @@ def test_after_a_solve_without_a_timetable_the_grid_says_where_to_look(qtbot, wi
     window.grab().save(str(tmp_path / "no_timetable.png"))
     window.document.set_outcome(None)
     assert view.grid.empty_text == view.NO_TIMETABLE_YET
+
+
+def test_removing_the_only_prescriber_says_what_the_clinic_can_no_longer_do(window):
+    editor = window.editors["staff"]
+    model = editor.model
+    prescriber = next(m for m in window.document.scenario.staff if "prescriber" in m.skills)
+    assert sum("prescriber" in m.skills for m in window.document.scenario.staff) == 1
+    editor.view.selectRow(editor.proxy.mapFromSource(model.index(model.row_of(prescriber.id), 0)).row())
+    editor.remove_selected()
+    assert prescriber.id not in window.document.scenario.staff_by_id
+    text = editor.hint.text()
+    assert text.startswith(f"Removed staff member {prescriber.id}. Note:") and "prescriber" in text
+    assert editor.hint.property("tone") == "warn" and window.statusBar().currentMessage() == text

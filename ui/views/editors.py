@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QTableView, QToolTip, QVBoxLayout, QWidget,
 )
 
+from scheduler.io.reader import import_warning
 from ui.models.entity_model import EntityTableModel
 from ui.models.program_model import ProgramTableModel
 
@@ -110,6 +111,7 @@ class EntityEditor(QWidget):
         layout.addWidget(self.view, 1)
         self.hint = QLabel(self.HINT)
         self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)  # a long refusal wraps instead of widening the window
         layout.addWidget(self.hint)
 
         self.add_button.clicked.connect(self.add_row)
@@ -148,12 +150,24 @@ class EntityEditor(QWidget):
         return sorted(rows)
 
     def remove_selected(self) -> None:
-        reason = self.model.remove_rows(self.selected_rows())
+        rows = self.selected_rows()
+        ids = [self.model.item(r).id for r in rows]
+        before = self.model.scenario
+        reason = self.model.remove_rows(rows)
         if reason:
             self.message.emit(reason)
             set_hint(self.hint, reason, "bad")
+            return
+        self._update_count()
+        done = f"Removed {self.model.spec.singular} {ids[0]}" if len(ids) == 1 else f"Removed {len(ids)} {self.model.spec.attr}"
+        # What the clinic can no longer do, as the import would warn (the only prescriber removed, ...).
+        warning = import_warning(before, self.model.scenario)
+        if warning:
+            set_hint(self.hint, f"{done}. Note: {warning}", "warn")
+            self.message.emit(f"{done}. Note: {warning}")
         else:
-            self._update_count()
+            set_hint(self.hint, done)
+            self.message.emit(done)
 
     def _refused(self, row: int, column: int, reason: str) -> None:
         set_hint(self.hint, reason, "bad")
@@ -184,6 +198,7 @@ class ProgramEditor(QWidget):
         layout.addWidget(self.view, 1)
         self.hint = QLabel(self.HINT)
         self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)  # a long refusal wraps instead of widening the window
         layout.addWidget(self.hint)
         model.editRefused.connect(self._refused)
 
