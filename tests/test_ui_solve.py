@@ -353,3 +353,31 @@ def test_the_chart_ends_at_the_final_objective_and_bound(qtbot, solve_window):
     last = w.solve_panel.chart.points[-1]
     assert (last[1], last[2]) == (r.objective, r.bound)
     assert w.solve_panel.bound_label.text() == f"{r.bound:.2f}"
+
+
+def test_sessions_can_be_chosen_and_pinned_from_the_keyboard(qtbot, solve_window):
+    from PySide6.QtCore import Qt as _Qt
+
+    w = solve_window
+    outcome = solve_and_wait(qtbot, w)
+    assert outcome.timetable is not None
+    view = w.timetable_view
+    w.tabs.setCurrentWidget(view)
+    assert view.grid.focusPolicy() == _Qt.FocusPolicy.StrongFocus
+    week = w.document.scenario.program.week_days
+    first = min(outcome.timetable.sessions, key=lambda s: (week.index(s.day), s.start))
+    qtbot.keyClick(view.grid, _Qt.Key.Key_Home)
+    chosen = view.panel._session
+    assert chosen is not None and (chosen.day, chosen.start) == (first.day, first.start)
+    qtbot.keyClick(view.grid, _Qt.Key.Key_Right)
+    after = view.panel._session
+    assert after is not None and session_key(after) != session_key(chosen)
+    assert (week.index(after.day), after.start) >= (week.index(chosen.day), chosen.start)
+    qtbot.keyClick(view.grid, _Qt.Key.Key_Space)
+    assert session_key(after) in pinned_keys(w.document.scenario)
+    assert view.panel.pin_button.text() == "Unpin session"
+    qtbot.keyClick(view.grid, _Qt.Key.Key_Space)
+    assert pinned_keys(w.document.scenario) == frozenset()
+    qtbot.keyClick(view.grid, _Qt.Key.Key_End)
+    last = max(outcome.timetable.sessions, key=lambda s: (week.index(s.day), s.start))
+    assert (view.panel._session.day, view.panel._session.start) == (last.day, last.start)

@@ -53,9 +53,18 @@ def place(sessions: list[Session]) -> list[Placed]:
     return out
 
 
+_FORWARD = (Qt.Key.Key_Right, Qt.Key.Key_Down)
+_KEYS = _FORWARD + (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Space)
+
+
 class TimetableGrid(QWidget):
+    """The week's sessions as blocks. Keyboard: the arrows move the selection from session to session in
+    the order of the week (Home and End: the first and the last), Space pins or unpins the selected session,
+    and the menu key (or Shift+F10) opens its menu."""
+
     sessionClicked = Signal(object)  # Session | None
     pinRequested = Signal(object, bool)  # Session, pin
+    showRect = Signal(QRectF)  # a block chosen from the keyboard: the scroll area brings it into view
 
     HEADER_H = 40
     AXIS_W = 54
@@ -67,6 +76,7 @@ class TimetableGrid(QWidget):
         super().__init__(parent)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)  # for the per-block tooltip
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # sessions can be chosen and pinned without a mouse
         self._pixmap: QPixmap | None = None
         self._scenario: Scenario | None = None
         self._placed: dict[int, list[Placed]] = {}
@@ -327,16 +337,51 @@ class TimetableGrid(QWidget):
         super().mousePressEvent(event)
 
     def contextMenuEvent(self, event) -> None:
-        s = self.session_at(QPointF(event.pos()))
-        if s is None:
-            return
+        if event.reason() == event.Reason.Keyboard:  # the menu key: the selected session's menu, at the block
+            found = self._selected_rect()
+            if found is None:
+                return
+            rect, s = found
+            where = self.mapToGlobal(rect.center().toPoint())
+        else:
+            s = self.session_at(QPointF(event.pos()))
+            if s is None:
+                return
+            where = event.globalPos()
         self.set_selected(s)
         self.sessionClicked.emit(s)
-        menu = QMenu(self)
+        self.menu = QMenu(self)
         pinned = session_key(s) in self._pinned
-        action = menu.addAction("Unpin session" if pinned else "Pin session (keep it in the next solve)")
+        action = self.menu.addAction("Unpin session" if pinned else "Pin session (keep it in the next solve)")
         action.triggered.connect(lambda: self.pinRequested.emit(s, not pinned))
-        menu.popup(event.globalPos())
+        self.menu.popup(where)
+
+    def keyPressEvent(self, event) -> None:
+        key = event.key()
+        order = sorted(self.session_rects(), key=lambda rs: (self._days.index(rs[1].day) if rs[1].day in self._days
+                                                             else len(self._days), rs[1].start, rs[0].x()))
+        if not order or key not in _KEYS:
+            super().keyPressEvent(event)
+            return
+        found = self._selected_rect()
+        at = next((i for i, (_r, s) in enumerate(order) if found is not None and s is found[1]), None)
+        if key == Qt.Key.Key_Space:
+            if found is not None:
+                self.pinRequested.emit(found[1], session_key(found[1]) not in self._pinned)
+            return
+        if key == Qt.Key.Key_Home or (at is None and key in _FORWARD):
+            at = 0
+        elif key == Qt.Key.Key_End or at is None:
+            at = len(order) - 1
+        else:
+            at = max(0, min(len(order) - 1, at + (1 if key in _FORWARD else -1)))
+        rect, s = order[at]
+        self.set_selected(s)
+        self.sessionClicked.emit(s)
+        self.showRect.emit(rect)
+
+    def _selected_rect(self) -> tuple[QRectF, Session] | None:
+        return next(((r, s) for r, s in self.session_rects() if session_key(s) == self._selected), None)
 
     def mouseMoveEvent(self, event) -> None:
         s = self.session_at(event.position())

@@ -63,6 +63,8 @@ class TimetableView(QWidget):
         self.kind_combo.currentIndexChanged.connect(self._kind_changed)
         self.subject_combo.currentIndexChanged.connect(lambda _: self._refresh())
         self.grid.sessionClicked.connect(self._session_clicked)
+        self.grid.showRect.connect(lambda r: self.scroll.ensureVisible(int(r.center().x()), int(r.center().y()),
+                                                                       int(r.width() / 2) + 8, int(r.height() / 2) + 8))
         self.grid.pinRequested.connect(self.pinRequested)
         self.panel.pinRequested.connect(self.pinRequested)
 
