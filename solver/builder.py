@@ -639,7 +639,12 @@ class IopModel:
                 if day == d and self.sc.activity_by_id[aid].in_block)]
             lits = {pattern: self.m.new_bool_var(f"pattern[{p.id},{''.join(map(str, sorted(pattern)))}]")
                     for pattern in day_patterns(possible, lim.min_days, lim.max_days, fixed_on)}
-            if self.best_effort and not fixed_on:
+            if self.best_effort and not fixed_on and frozenset() in lits:
+                # An empty week is one of their own weeks (min_days 0): in or left out, no day is attended
+                # then (until session 18 it meant "left out", so a patient whose only week is empty,
+                # max_days 0, made every strict solve infeasible).
+                self.m.add_implication(self.inc[p.id].Not(), lits[frozenset()])
+            elif self.best_effort and not fixed_on:
                 lits[frozenset()] = self.m.new_bool_var(f"pattern[{p.id},none]")
                 self.m.add(lits[frozenset()] == 1 - self.inc[p.id])
             elif self.best_effort and p.id in self.pinned_patients:

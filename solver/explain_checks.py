@@ -52,7 +52,7 @@ from scheduler.model import (
     Session,
     Staff,
 )
-from scheduler.timegrid import format_availability, format_days, format_time, open_windows
+from scheduler.timegrid import format_availability, format_days, format_time, merge_windows, open_windows
 
 __all__ = ["CHECKS", "Finding", "precheck"]
 
@@ -115,8 +115,20 @@ class _Context:
             self.usable[p.id] = [
                 (d, min(c, cap))
                 for d in self.days
-                if (c := self.day_capacity(p.availability, d)) >= need and lim.min_hours <= lim.max_hours
+                if (c := self.day_capacity(self.day_hours(p), d)) >= need and lim.min_hours <= lim.max_hours
             ]
+
+    def day_hours(self, p: Patient) -> Availability:
+        """When the patient's attended days can take place: their availability, and also their family's
+        when they need an in-block family session (it lies in the family's hours and makes the day an
+        attended one: an outside check's P0, available Mon only, family Tue, was said to have one day)."""
+        family = any(a.mode == Mode.FAMILY and a.in_block and r.max_count > 0
+                     for r in p.requirements if (a := self.s.activity_by_id.get(r.activity_id)) is not None)
+        if not family:
+            return p.availability
+        if p.availability.unrestricted or p.family_availability.unrestricted:
+            return Availability()
+        return Availability(merge_windows(p.availability.windows + p.family_availability.windows))
 
     # -- time on the grid
 
@@ -1061,10 +1073,14 @@ def _family_in_the_day(ctx: _Context, p: Patient, a: Activity) -> Finding | None
         return None
     lim = p.limits(ctx.p)
     dur, gap = a.duration_min, ctx.p.max_gap_minutes
-    alone = ctx.p.hours_basis == HoursBasis.CONTACT and dur >= mins(lim.min_hours)
+    # A day of family sessions alone (several of them in a row, when more than one is due) may be an
+    # attended day of its own: an outside check's P0 (A1F=4, 2 h a day) was told it can never be held.
+    chain = dur * max(1, req.max_count)
+    alone_hours = ctx.p.hours_basis == HoursBasis.SPAN or chain >= mins(lim.min_hours)
     placements = 0
     for d in ctx.days:
         own = ctx.windows(p.availability, d)
+        alone = alone_hours and ctx.day_capacity(p.family_availability, d) >= mins(lim.min_hours)
         ok = [t for t in ctx.starts(p.family_availability, d, dur)
               if alone or any(max(s - (t + dur), t - e) <= gap for s, e in own)]
         placements += _max_disjoint(ok, dur)

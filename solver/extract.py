@@ -146,8 +146,13 @@ def hints_from(model: IopModel, timetable: Timetable) -> dict[object, int]:
             for pid in s.patient_ids:
                 if (pid, key) in model.xs:
                     hint[model.xs[pid, key]] = 1
+            # The primary therapist of a with-primary session is not one of its pooled helpers (a
+            # co-led individual session, staff_count 2: the primary and one helper); hinting them as a
+            # helper too made every such timetable an impossible hint (an outside check, session 18).
+            primary = ({model.sc.patient_by_id[pid].primary_therapist for pid in s.patient_ids
+                        if pid in model.sc.patient_by_id} if a.with_primary else set())
             for sid in s.staff_ids:
-                if (sid, key) in model.ss:
+                if sid not in primary and (sid, key) in model.ss:
                     hint[model.ss[sid, key]] = 1
             if s.room_id and (s.room_id, key) in model.rs:
                 hint[model.rs[s.room_id, key]] = 1

@@ -562,7 +562,10 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             log.info("improve: the objective %.2f is the proven bound; no more rounds", cost)
             break
         rounds += 1
-        if rounds % 2:
+        everyone = len(movable) <= size  # a clinic this small is re-solved whole (patients of different cohorts share no company)
+        if everyone:
+            free = set(movable)
+        elif rounds % 2:
             free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST))
         else:
             target = _target(movable, _day_excess(scenario, timetable, cheapest), rng)
@@ -577,7 +580,10 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             log.exception("improvement round failed")
             merged, proven = None, False
         # A neighbourhood solved to optimality in time: look wider; else narrower.
-        size = min(size + 1, 16) if proven else max(3, size - 1)
+        if everyone and proven and (merged is None or objective(scenario, merged) >= cost - 1e-9):
+            log.info("improve: the whole clinic re-solved to optimality: no better timetable")
+            break
+        size = min(size + 1, 16) if proven else max(3 if not everyone else size, size - 1)
         if merged is None:
             continue
         after = objective(scenario, merged)

@@ -928,7 +928,8 @@ class _Greedy:
 
         self.planned = Counter(a for d in days for a in per_day[d])
         extra_minutes = sum(a.duration_min for a in extra_items)
-        target = max(day_min, min(day_max, math.ceil(max(0, week_min - extra_minutes) / len(days))))
+        # (No days: a patient with min_days 0 tried with an empty week; until session 18 a ZeroDivisionError.)
+        target = max(day_min, min(day_max, math.ceil(max(0, week_min - extra_minutes) / max(1, len(days)))))
         # Individual work (scarcest staff first) may go into a block where no group fits; a day may also be
         # built short of its target from running groups alone, by at most the individual minutes left,
         # rather than open a group nobody else needs.

@@ -34,9 +34,9 @@ from solver.model import solve
 from solver.result import SolveParams, SolveStatus
 
 try:  # tests/ as a package or as a plain folder on sys.path
-    from tests.outside_cases import write_eval_over_daily_cap, write_rp_nobody_leads
+    from tests.outside_cases import write_co_led_primary, write_eval_over_daily_cap, write_rp_nobody_leads
 except ImportError:
-    from outside_cases import write_eval_over_daily_cap, write_rp_nobody_leads
+    from outside_cases import write_co_led_primary, write_eval_over_daily_cap, write_rp_nobody_leads
 
 EXTRA = 10
 REFERRAL_NAMES = ("Q.A.", "Z.B.", "K.C.", "I.D.", "O.E.", "U.F.", "Y.G.", "V.H.", "X.J.", "E.K.")
@@ -247,3 +247,65 @@ def test_explain_of_a_session_over_a_staff_daily_cap_names_the_cap(tmp_path):
     assert done.stdout.startswith("- [H8] Intake assessment (EVAL) takes 125 min"), done.stdout
     assert "Ana Brooks (T1) may work at most 2 h a day" in done.stdout
     assert "never free at the same time" not in done.stdout
+
+
+# The template's complete week of the co-led clinic (outside_cases.write_co_led_primary): objective 5.
+CO_LED_WEEK = (
+    ("A2I", 0, "10:30", "11:00", ("T2", "T1"), "G0", ("P0",)),
+    ("A2I", 0, "11:20", "11:50", ("T2", "T1"), "G1", ("P0",)),
+    ("A1I", 0, "13:10", "14:40", ("T1",), "O1", ("P3",)),
+    ("A3G", 2, "10:30", "11:10", ("T0",), "O1", ("P3",)),
+    ("A0G", 4, "09:30", "10:00", ("T0", "T2"), "G0", ("P3",)),
+    ("A3G", 4, "10:10", "10:50", ("T0",), "O0", ("P3",)),
+)
+
+
+def _co_led_week():
+    from scheduler.model import Session, Timetable
+    from scheduler.timegrid import parse_time
+
+    return Timetable(tuple(Session(d, parse_time(b), parse_time(e), a, staff, room, patients)
+                           for a, d, b, e, staff, room, patients in CO_LED_WEEK))
+
+
+def test_a_week_with_a_co_led_primary_session_is_a_hint_the_model_can_take(tmp_path):
+    """The primary therapist of a with-primary session led with a helper was hinted as a helper too:
+    every such week was an impossible hint (the whole-week model's and the rounds' alike)."""
+    from solver.builder import IopModel
+    from solver.extract import hints_from
+    from solver.fit import completed
+    from solver.space import build_space
+
+    scenario = read_scenario(write_co_led_primary(tmp_path / "clinic")).scenario
+    week = _co_led_week()
+    assert validate(scenario, week) == []
+    model = IopModel(build_space(scenario), best_effort=True).build()
+    hint = hints_from(model, week)
+    assert all(hint.get(model.ss[sid, key], 0) == 0 for (sid, key) in model.ss
+               if key.activity == "A2I" and sid == "T2")  # the primary is no helper of P0's A2I
+    assert completed(model, hint, 5.0, None) is not None
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_best_effort_places_everyone_when_the_template_did(tmp_path, seed):
+    """An outside check: best effort waitlisted P3 in 3 of 25 runs of this 2-patient clinic (its search
+    stopped at the rounds' share with P3 still out, the template's complete week not used)."""
+    scenario = read_scenario(write_co_led_primary(tmp_path / "clinic")).scenario
+    result = solve(scenario, SolveParams(time_limit=10, seed=seed, best_effort=True))
+    assert result.waitlist == () and result.timetable is not None
+    assert validate(scenario, result.timetable) == []
+    assert result.status == SolveStatus.OPTIMAL and result.objective == pytest.approx(3.0)
+
+
+def test_a_search_result_with_a_waitlist_gives_way_to_a_complete_template(tmp_path):
+    from solver.model import _no_worse_than
+    from solver.result import SolveResult, WaitlistEntry
+
+    scenario = read_scenario(write_co_led_primary(tmp_path / "clinic")).scenario
+    week = _co_led_week()
+    partial = replace(week, sessions=tuple(s for s in week.sessions if "P3" not in s.patient_ids))
+    searched = SolveResult(SolveStatus.FEASIBLE, partial, objective=2.0, bound=0.0, seconds=0.5,
+                           waitlist=(WaitlistEntry("P3", "could not be fitted"),))
+    kept = _no_worse_than(scenario, searched, week, first=0.3)
+    assert kept.waitlist == () and kept.objective == pytest.approx(5.0)
+    assert validate(scenario, kept.timetable) == [] and kept.first_solution_seconds == 0.3

@@ -315,3 +315,37 @@ def test_500_patients_returns_something_valid(big):
 def test_500_patients_respects_the_time_limit(big):
     _, result, wall = big
     assert wall <= 1.5 * BIG_LIMIT, f"time_limit={BIG_LIMIT:g} s, returned after {wall:.0f} s ({result.headline()})"
+
+
+# --------------------------------------------------------------------------- outside check, session 18
+
+def _outside(name: str, folder):
+    try:  # tests/ as a package or as a plain folder on sys.path
+        import tests.outside_cases as cases
+    except ImportError:
+        import outside_cases as cases
+    from scheduler.io import read_scenario
+
+    return read_scenario(cases.write_case(folder, getattr(cases, name))).scenario
+
+
+@pytest.mark.parametrize("name, optimum", [
+    ("ZERO_DAYS_FILES", 1.0),  # a patient whose only week is empty (min_days = max_days = 0)
+    ("FAMILY_DAY_FILES", 2.0),  # an in-block family session makes a day outside the patient's own hours
+    ("FAMILY_CHAIN_FILES", 3.0),  # two in-block family sessions in a row make a family-only day
+])
+def test_outside_checks_timetables_exist_and_are_found(tmp_path, caplog, name, optimum):
+    """Each was called infeasible (or its template crashed) though a valid timetable exists; the
+    optimum is the outside checker's, and the best-effort solve agrees with the strict one."""
+    from solver.explain_checks import precheck
+
+    scenario = _outside(name, tmp_path / "clinic")
+    assert precheck(scenario) == []
+    with caplog.at_level("ERROR"):
+        result = solve(scenario, SolveParams(time_limit=10))
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]  # no "greedy template failed"
+    assert result.status == SolveStatus.OPTIMAL and result.objective == pytest.approx(optimum)
+    assert validate(scenario, result.timetable) == []
+    again = solve(scenario, SolveParams(time_limit=10, best_effort=True))
+    assert again.waitlist == () and again.objective == pytest.approx(optimum)
+    assert validate(scenario, again.timetable) == []
