@@ -77,3 +77,44 @@ def test_screenshot_mode_saves_the_window_and_exits(tmp_path):
     image = QImage(str(target))
     assert (image.width(), image.height()) == (1280, 800)
     assert not (tmp_path / "untouched.db").exists()  # the user's data is left alone
+
+
+LARGE_TEXT = """
+import sys, tempfile
+from pathlib import Path
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+font = QFont(app.font()); font.setPointSizeF(float(sys.argv[1])); app.setFont(font)  # the system's text size
+from ui.app import make_app
+make_app()
+from ui.icons import font_scale
+from ui.main_window import MainWindow
+folder = Path(tempfile.mkdtemp())
+window = MainWindow(QSettings(str(folder / "s.ini"), QSettings.Format.IniFormat))
+assert window.open_clinic(f"sqlite:///{folder / 'c.db'}", demo_if_empty=True)
+window.resize(1280, 800); window.show(); app.processEvents()
+grid = window.timetable_view.grid
+print(app.font().pointSizeF(), round(font_scale(), 2), window.width(), window.minimumSizeHint().width(),
+      grid._title_font.pointSizeF(), "font-size: 16pt" in app.styleSheet())
+window.document.close()
+"""
+
+
+def test_the_systems_text_size_is_kept_and_the_window_still_fits_a_1280_screen(tmp_path):
+    """macOS's 13-pt text (and a coordinator's larger system font) is kept, not forced down to 9.5 pt
+    (tiny on macOS), and the stylesheet, the grid and the tables grow with it while the window still
+    fits 1280 px; a smaller system text is raised to the 9.5 pt the layout was drawn for."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "HOME": str(tmp_path)}
+    sizes = {}
+    for points in ("8", "13"):
+        done = subprocess.run([sys.executable, "-c", LARGE_TEXT, points], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120)
+        assert done.returncode == 0, done.stderr[-2000:]
+        sizes[points] = done.stdout.split()
+    size, scale, width, minimum, title, base_qss = sizes["8"]
+    assert (float(size), float(scale), width, float(title), base_qss) == (9.5, 1.0, "1280", 8.5, "True")
+    size, scale, width, minimum, title, base_qss = sizes["13"]
+    assert float(size) == 13 and float(scale) > 1.3 and float(title) > 11 and base_qss == "False"
+    assert int(width) == 1280 and int(minimum) <= 1280

@@ -12,7 +12,7 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QApplication
 
-from ui.icons import icon, stylesheet
+from ui.icons import BASE_POINTS, icon, stylesheet
 
 log = logging.getLogger(__name__)
 ORGANISATION, APPLICATION = "IOP", "IOP Scheduler"
@@ -34,8 +34,10 @@ def make_app() -> QApplication:
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
     app.setStyle("Fusion")
+    # The system's text size, but not below the size the layout was drawn for: macOS's 13 pt (9.5
+    # pt was tiny there) and a coordinator's larger system font are kept; sizes follow (font_scale).
     font = QFont(app.font())
-    font.setPointSizeF(9.5)
+    font.setPointSizeF(max(BASE_POINTS, font.pointSizeF()))
     app.setFont(font)
     app.setStyleSheet(stylesheet())
     app.setWindowIcon(icon("app"))

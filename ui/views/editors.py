@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from scheduler.io.reader import import_warning
+from ui.icons import font_scale
 from ui.models.entity_model import EntityTableModel
 from ui.models.program_model import ProgramTableModel
 
@@ -51,7 +52,7 @@ def _table_view() -> QTableView:
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked | QAbstractItemView.EditTrigger.EditKeyPressed
                          | QAbstractItemView.EditTrigger.AnyKeyPressed)
-    view.verticalHeader().setDefaultSectionSize(26)
+    view.verticalHeader().setDefaultSectionSize(round(26 * font_scale()))
     view.horizontalHeader().setHighlightSections(False)
     view.setWordWrap(False)
     return view

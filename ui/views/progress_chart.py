@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, Q
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui import palette
+from ui.icons import font_scale
 
 OBJECTIVE = QColor("#2563eb")
 BOUND = QColor("#16a34a")
@@ -78,7 +79,7 @@ class ProgressChart(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.fillRect(self.rect(), QColor("white"))
         font = QFont(self.font())
-        font.setPointSizeF(7.5)
+        font.setPointSizeF(7.5 * font_scale())
         p.setFont(font)
         fm = QFontMetrics(font)
         left = fm.horizontalAdvance("00000") + 8

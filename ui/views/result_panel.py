@@ -9,6 +9,7 @@ from PySide6.QtWidgets import (
     QTabWidget, QVBoxLayout, QWidget,
 )
 
+from ui.icons import font_scale
 from ui.models.result_models import ComplianceTableModel, StaffLoadTableModel, TermsTableModel, WaitlistTableModel
 from ui.outcome import SolveOutcome, status_words
 from solver.result import SolveStatus
@@ -23,7 +24,7 @@ def _table(model) -> QTableView:
     view.setAlternatingRowColors(True)
     view.horizontalHeader().setHighlightSections(False)
     view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-    view.verticalHeader().setDefaultSectionSize(26)
+    view.verticalHeader().setDefaultSectionSize(round(26 * font_scale()))
     return view
 
 
@@ -45,6 +46,7 @@ def _section(title: str, widget: QWidget, note: QLabel | None = None) -> QFrame:
     layout.setContentsMargins(12, 10, 12, 10)
     label = QLabel(title)
     label.setObjectName("sectionLabel")
+    label.setWordWrap(True)  # large text: the title wraps rather than widening the window
     layout.addWidget(label)
     if note is not None:
         note.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -69,6 +71,7 @@ class ResultPanel(QWidget):
         words = QVBoxLayout()
         self.headline = QLabel()
         self.headline.setObjectName("headline")
+        self.headline.setWordWrap(True)
         self.detail = QLabel()
         self.detail.setObjectName("muted")
         self.detail.setWordWrap(True)

@@ -60,6 +60,9 @@ class SessionPanel(QFrame):
         self.roster.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         self.roster.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         layout.addWidget(self.roster, 1)
+        # Room for a name between the id and the status, whatever the text size (at 14 pt it shrank to "…").
+        self.roster.horizontalHeader().setMinimumSectionSize(self.fontMetrics().horizontalAdvance("P000"))
+        self.setMinimumWidth(max(self.minimumWidth(), self.fontMetrics().averageCharWidth() * 28))
         self.pin_button = QPushButton("Pin session")
         self.pin_button.setToolTip("A pinned session is kept exactly by the next solve")
         self.pin_button.clicked.connect(self._toggle_pin)

@@ -17,6 +17,7 @@ from scheduler.model import DAY_NAMES, Availability, Scenario, Session
 from scheduler.timegrid import format_time, open_windows
 from ui.models.pins import session_key
 from ui import palette
+from ui.icons import font_scale
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class TimetableGrid(QWidget):
     pinRequested = Signal(object, bool)  # Session, pin
     showRect = Signal(QRectF)  # a block chosen from the keyboard: the scroll area brings it into view
 
+    # Drawn for 9.5-pt text; each instance scales them with the application font (ui.icons.font_scale).
     HEADER_H = 40
     AXIS_W = 54
     MIN_LANE = 30
@@ -86,13 +88,16 @@ class TimetableGrid(QWidget):
         self._shade: Availability | None = None
         self._rects: list[tuple[QRectF, Session]] = []
         self.empty_text = "No timetable yet. Press Solve (F5) to make one."
+        scale = self.scale = font_scale()  # macOS's 13-pt text, or a larger system font: the grid grows with it
+        self.HEADER_H, self.AXIS_W = round(40 * scale), round(54 * scale)
+        self.MIN_LANE, self.MIN_PX_PER_MIN, self.NARROW = round(30 * scale), 0.55 * scale, round(84 * scale)
         self._title_font = QFont(self.font())
-        self._title_font.setPointSizeF(8.5)
+        self._title_font.setPointSizeF(8.5 * scale)
         self._title_font.setBold(True)
         self._detail_font = QFont(self.font())
-        self._detail_font.setPointSizeF(8)
+        self._detail_font.setPointSizeF(8 * scale)
         self._tiny_font = QFont(self.font())
-        self._tiny_font.setPointSizeF(6.5)
+        self._tiny_font.setPointSizeF(6.5 * scale)
         self._tiny_font.setBold(True)
 
     # -- content --------------------------------------------------------------------------------
@@ -224,7 +229,7 @@ class TimetableGrid(QWidget):
         slot = self._scenario.program.slot_minutes if self._scenario else 15
         right = self.width() - 1
         small = QFont(self.font())
-        small.setPointSizeF(8)
+        small.setPointSizeF(8 * self.scale)
         p.setFont(small)
         fm = QFontMetrics(small)
         for minute in range(opening, closing + 1, slot):
