@@ -556,13 +556,15 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     rounds = kept = 0
     size = IMPROVE_SIZE
     cheapest = _cheapest_days(scenario)  # per patient, fixed for the week
+    # A clinic this small is re-solved whole every round: patients of different cohorts share no
+    # company, so a 2-patient clinic's rounds each freed one patient and never reached its optimum.
+    everyone = len(movable) <= IMPROVE_SIZE
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         proven = floor() if floor is not None else None
         if proven is not None and cost <= proven + 1e-9:
             log.info("improve: the objective %.2f is the proven bound; no more rounds", cost)
             break
         rounds += 1
-        everyone = len(movable) <= size  # a clinic this small is re-solved whole (patients of different cohorts share no company)
         if everyone:
             free = set(movable)
         elif rounds % 2:
@@ -583,7 +585,7 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
         if everyone and proven and (merged is None or objective(scenario, merged) >= cost - 1e-9):
             log.info("improve: the whole clinic re-solved to optimality: no better timetable")
             break
-        size = min(size + 1, 16) if proven else max(3 if not everyone else size, size - 1)
+        size = min(size + 1, 16) if proven else max(3, size - 1)
         if merged is None:
             continue
         after = objective(scenario, merged)
