@@ -158,6 +158,11 @@ def test_filters_and_tracks(scenario):
     assert "adult" in keys and any(k.startswith("adult:") for k in keys)
     adult = next(tr for tr in tracks(scenario) if tr.key == "adult")
     assert adult.patient_ids == {p.id for p in scenario.patients if p.cohort.value == "adult"}
+    # Every pin at a glance: the pinned sessions alone (none before a pin).
+    assert filter_sessions(scenario.with_previous(None), t, FilterKind.PINNED, None) == ()
+    pinned = pin_edit(scenario.with_previous(None), t, [t.sessions[1]], True).after
+    assert filter_sessions(pinned, t, FilterKind.PINNED, None) == (t.sessions[1],)
+    assert subjects(pinned, FilterKind.PINNED) == []
 
 
 def test_pins_are_kept_as_pinned_sessions_of_the_previous_timetable(scenario):

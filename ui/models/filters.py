@@ -1,4 +1,5 @@
-"""Which sessions the timetable shows: the whole program, or one patient, staff member, room or track.
+"""Which sessions the timetable shows: the whole program, one patient, staff member, room or track,
+or the pinned sessions (every pin at a glance, to unpin one).
 
 A *track* is a cohort, optionally narrowed to a time of day (morning, afternoon,
 evening) read from the patients' availability: the groups of patients a
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from scheduler.model import Cohort, Patient, Scenario, Session, Timetable
+from ui.models.pins import pinned_keys, session_key
 
 
 class FilterKind(StrEnum):
@@ -19,6 +21,7 @@ class FilterKind(StrEnum):
     STAFF = "staff"
     ROOM = "room"
     TRACK = "track"
+    PINNED = "pinned"
 
 
 FILTER_LABELS = {
@@ -27,6 +30,7 @@ FILTER_LABELS = {
     FilterKind.STAFF: "Staff member",
     FilterKind.ROOM: "Room",
     FilterKind.TRACK: "Track",
+    FilterKind.PINNED: "Pinned sessions",
 }
 
 _COHORT_WORDS = {Cohort.ADULT: "Adults", Cohort.ADOLESCENT: "Adolescents", Cohort.ANY: "Everyone"}
@@ -88,6 +92,9 @@ def filter_sessions(scenario: Scenario | None, timetable: Timetable | None, kind
                     subject: str | None) -> tuple[Session, ...]:
     if timetable is None:
         return ()
+    if kind == FilterKind.PINNED:
+        keys = pinned_keys(scenario)
+        return tuple(s for s in timetable.sessions if session_key(s) in keys)
     if kind == FilterKind.ALL or not subject:
         return timetable.sessions
     if kind == FilterKind.PATIENT:
