@@ -1081,8 +1081,21 @@ def _family_in_the_day(ctx: _Context, p: Patient, a: Activity) -> Finding | None
     for d in ctx.days:
         own = ctx.windows(p.availability, d)
         alone = alone_hours and ctx.day_capacity(p.family_availability, d) >= mins(lim.min_hours)
-        ok = [t for t in ctx.starts(p.family_availability, d, dur)
-              if alone or any(max(s - (t + dur), t - e) <= gap for s, e in own)]
+        # Near the patient's own hours, or near another family session that is (a chain of them
+        # hanging off the day's block: an outside check's P1, two 90-min sessions after a group).
+        # ``reach`` holds the starts within the gap of a time taken, as (first, last) ranges.
+        reach = [(s - dur - gap, e + gap) for s, e in own]
+        left = sorted(ctx.starts(p.family_availability, d, dur))
+        ok: list[int] = []
+        grew = True
+        while grew and left:
+            grew = False
+            for t in list(left):
+                if alone or any(lo <= t <= hi for lo, hi in reach):
+                    ok.append(t)
+                    left.remove(t)
+                    reach.append((t - dur - gap, t + dur + gap))
+                    grew = True
         placements += _max_disjoint(ok, dur)
     if placements >= req.min_count:
         return None

@@ -25,6 +25,10 @@ From outside18 (a randomised check with its own checker):
 - ``write_case(folder, FAMILY_CHAIN_FILES)``: six patients; P0 (2 days of 2 h, available Wed 15:00-17:00 only) needs four in-block family
   sessions of 1 h (A1F=4): two of them in a row make a family-only day of 2 h. The pre-solve check said
   A1F "must sit within 60 min of P0's other sessions" and could never be held. Optimal: 3.
+- ``write_case(folder, FAMILY_AFTER_BLOCK_FILES)``: one patient, Tue only, 3.5 h: a 60-min group in their own
+  hours, then two in-block 90-min family sessions in a row in the family's later hours (the second only
+  next to the first). The pre-solve check allowed one of them ("can be held once, not the twice
+  needed"). Optimal: 1.
 """
 
 from __future__ import annotations
@@ -256,6 +260,35 @@ O1,Room O1,office,8,
     "staff.csv": """id,name,role,skills,availability,max_hours_day,max_hours_week
 T0,Staff T0,LCSW,family;prescriber,,,12
 T1,Staff T1,LCSW,family;process,Thu 13:00-17:00; Mon 16:00-17:00; Wed 16:00-17:00; Mon 17:00-18:00; Wed 17:00-18:00; Tue 16:00-17:00; Tue 17:00-18:00; Wed 18:00-19:00; Fri 15:30-19:00,4,
+""",
+}
+
+
+FAMILY_AFTER_BLOCK_FILES = {
+    "activities.csv": """id,name,mode,duration_min,min_size,max_size,skill,staff_count,room_kind,cohort,tag,with_primary,in_block
+A0G,Act A0G,group,60,1,4,psyed,1,none,any,,no,yes
+A2F,Act A2F,family,90,1,1,family,1,none,any,,no,yes
+""",
+    "patients.csv": """id,name,cohort,tags,min_days,max_days,min_hours,max_hours,min_week_hours,max_week_hours,availability,family_availability,primary_therapist,requirements,preferred_days,status
+P1,Pat 1,adult,,1,1,3.5,12,0,40,Tue 14:40-16:45,Tue 15:45-18:50,T1,A0G=1; A2F=2,,
+""",
+    "program.csv": """key,value
+name,Min
+days,Tue
+open,13:00
+close,19:00
+slot_minutes,5
+hours_basis,contact
+max_gap_minutes,5
+""",
+    "rooms.csv": """id,name,kind,capacity,availability
+G0,Room G0,group,1,Tue 14:40-15:42; Tue 15:42-16:45
+O0,Room O0,office,7,
+O1,Room O1,office,1,
+O2,Room O2,office,3,
+""",
+    "staff.csv": """id,name,role,skills,availability,max_hours_day,max_hours_week
+T1,Staff T1,LCSW,family;psyed,,,
 """,
 }
 

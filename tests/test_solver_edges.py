@@ -333,6 +333,7 @@ def _outside(name: str, folder):
     ("ZERO_DAYS_FILES", 1.0),  # a patient whose only week is empty (min_days = max_days = 0)
     ("FAMILY_DAY_FILES", 2.0),  # an in-block family session makes a day outside the patient's own hours
     ("FAMILY_CHAIN_FILES", 3.0),  # two in-block family sessions in a row make a family-only day
+    ("FAMILY_AFTER_BLOCK_FILES", 1.0),  # two in-block family sessions in a row after the day's group
 ])
 def test_outside_checks_timetables_exist_and_are_found(tmp_path, caplog, name, optimum):
     """Each was called infeasible (or its template crashed) though a valid timetable exists; the
