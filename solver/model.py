@@ -304,9 +304,24 @@ def _with_reasons(scenario: Scenario, result: SolveResult, seconds: float = 0.0)
                 and time.monotonic() < until - 0.5):
             checked += 1
             better = _alone_reason(scenario, entry.patient_id, until - time.monotonic())
-        keep = better is None or pinned
-        entries.append(entry if keep else replace(entry, reason=better))
+        if pinned:
+            entries.append(entry)
+        elif better is not None:
+            entries.append(replace(entry, reason=better))
+        else:  # the template's or the search's last try for them: no proof that they cannot fit
+            entries.append(replace(entry, reason=_tentative(entry.reason)))
     return replace(result, waitlist=tuple(entries), seconds=result.seconds + time.monotonic() - began)
+
+
+TENTATIVE = "; no place was found for them within the time limit, and a longer solve may find one"
+
+
+def _tentative(reason: str) -> str:
+    """A reason from an attempt (the template's "would have 3.5 hours in the week", ...) said as one:
+    an outside check's best effort gave that reason for a patient whom other runs placed (session 18)."""
+    if "within the time limit" in reason:
+        return reason
+    return reason.rstrip(".") + TENTATIVE
 
 
 def _alone_reason(scenario: Scenario, pid: str, seconds: float) -> str | None:

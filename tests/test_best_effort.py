@@ -309,3 +309,26 @@ def test_a_search_result_with_a_waitlist_gives_way_to_a_complete_template(tmp_pa
     kept = _no_worse_than(scenario, searched, week, first=0.3)
     assert kept.waitlist == () and kept.objective == pytest.approx(5.0)
     assert validate(scenario, kept.timetable) == [] and kept.first_solution_seconds == 0.3
+
+
+def test_a_reason_from_an_attempt_says_a_longer_solve_may_fit_the_patient(tmp_path):
+    """An outside check: best effort waitlisted P0 "would have 3.5 hours in the week, outside 2.5-3 hours"
+    (the template's try) in runs where other runs placed P0 at 2.75 h. Such reasons now say so; a
+    proven reason (a finding, no week alone) and a pinned partner's stay as they are."""
+    from solver.model import TENTATIVE, _with_reasons
+    from solver.result import SolveResult, WaitlistEntry
+
+    scenario = read_scenario(write_co_led_primary(tmp_path / "clinic")).scenario
+    week = _co_led_week()
+    partial = replace(week, sessions=tuple(s for s in week.sessions if "P3" not in s.patient_ids))
+    tried = "would have 3.5 hours in the week, outside 2.5-3 hours"
+    result = SolveResult(SolveStatus.FEASIBLE, partial, objective=2.0, bound=0.0, seconds=0.5,
+                         waitlist=(WaitlistEntry("P3", tried),))
+    [entry] = _with_reasons(scenario, result, 5.0).waitlist
+    assert entry.reason == tried + TENTATIVE
+    moved = "gave up their place so that more patients could be scheduled, and could not be fitted in again within the time limit"
+    [entry] = _with_reasons(scenario, replace(result, waitlist=(WaitlistEntry("P3", moved),)), 5.0).waitlist
+    assert entry.reason == moved
+    pinned = "shares a pinned Process group session on Mon 09:00 with P0, who cannot be scheduled"
+    [entry] = _with_reasons(scenario, replace(result, waitlist=(WaitlistEntry("P3", pinned),)), 5.0).waitlist
+    assert entry.reason == pinned
