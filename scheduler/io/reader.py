@@ -966,12 +966,23 @@ def import_warning(before: Scenario, after: Scenario) -> str | None:
     return next((e.message for e in import_problems(after, warnings=True) if str(e) not in known), None)
 
 
+_LAST_CHECKED: list = [None, ()]  # the scenario import_refusal last checked (immutable) and its errors
+
+
+def _problems_of(scenario: Scenario) -> list[InputError]:
+    """``import_problems(scenario)``, reusing the last result: an accepted edit's scenario is the next
+    edit's starting one, so each edit reads back one scenario, not two."""
+    if _LAST_CHECKED[0] is not scenario:
+        _LAST_CHECKED[:] = [scenario, import_problems(scenario)]
+    return list(_LAST_CHECKED[1])
+
+
 def import_refusal(before: Scenario, after: Scenario) -> str | None:
     """Why an edit from ``before`` to ``after`` would leave data the import refuses (the first problem
     ``after`` has that ``before`` has not: an adult patient required to attend an adolescent group, a
     with-primary session and no primary therapist, ...), or None."""
-    known = {str(e) for e in import_problems(before)}
-    new = [e for e in import_problems(after) if str(e) not in known]
+    known = {str(e) for e in _problems_of(before)}
+    new = [e for e in _problems_of(after) if str(e) not in known]
     if not new:
         return None
     more = f" (and {len(new) - 1} more problem(s) the import would report)" if len(new) > 1 else ""
