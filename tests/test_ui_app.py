@@ -118,3 +118,22 @@ def test_the_systems_text_size_is_kept_and_the_window_still_fits_a_1280_screen(t
     size, scale, width, minimum, title, base_qss = sizes["13"]
     assert float(size) == 13 and float(scale) > 1.3 and float(title) > 11 and base_qss == "False"
     assert int(width) == 1280 and int(minimum) <= 1280
+
+
+def test_qt_calls_keep_none_alive(qtbot):
+    """PySide6 6.12.0 dropped a reference to None on every call that returns nothing (setText,
+    setVisible, addItem...). Python 3.11's None is not immortal: after some ten thousand such calls
+    the app aborted with "Fatal Python error: deallocating None". pyproject.toml keeps that release
+    off Python 3.11; this catches any release that brings the leak back."""
+    from PySide6.QtWidgets import QComboBox, QLabel
+
+    label, combo = QLabel(), QComboBox()
+    qtbot.addWidget(label)
+    qtbot.addWidget(combo)
+    before = sys.getrefcount(None)
+    for i in range(2000):
+        label.setText(str(i))
+        label.setVisible(bool(i % 2))
+        combo.addItem("x")
+        combo.clear()
+    assert sys.getrefcount(None) - before > -100  # 6.12.0 on Python 3.11: -8000
