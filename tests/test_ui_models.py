@@ -195,6 +195,29 @@ def test_pinning_keeps_last_weeks_timetable_for_stability(scenario):
     assert back.previous == last_week
 
 
+def test_a_move_replaces_the_session_and_its_pin_and_keeps_last_week(scenario):
+    """The moved session is pinned in place of the old one (and of its pin, whose id it keeps); last week's
+    sessions and other pins stay; the shown timetable has the moved session where the old one was."""
+    from ui.models.moves import move_edit
+    last_week = Timetable((Session(2, 600, 660, "PROC", ("T01",), "G1", ("P001",), session_id="S001"),))
+    now = Timetable((Session(0, 540, 600, "PROC", ("T01",), "G1", ("P001",), session_id="S001"),
+                     Session(1, 540, 600, "IND", ("T02",), None, ("P002",), session_id="S002")))
+    pinned = pin_edit(scenario.with_previous(last_week), now, [now.sessions[1]], True).after
+    pin_id = pinned.previous.sessions[1].session_id
+    old = now.sessions[1]
+    new = replace(old, day=3, start=600, end=660)
+    edit, shown = move_edit(pinned, now, old, new)
+    assert edit.kind == EditKind.MOVE and edit.before is pinned and edit.text == "Move IND from Tue 09:00 to Thu 10:00"
+    assert edit.after.previous.sessions[0] == last_week.sessions[0]
+    assert [session_key(s) for s in edit.after.previous.pinned] == [session_key(new)]
+    assert edit.after.previous.pinned[0].session_id == pin_id
+    assert shown.sessions[0] == now.sessions[0] and session_key(shown.sessions[1]) == session_key(new)
+    # An unpinned session keeps its own id unless last week holds it (S001 is last week's).
+    edit, _ = move_edit(scenario.with_previous(last_week), now, now.sessions[0], replace(now.sessions[0], room_id="G2"))
+    assert edit.text == "Change room of PROC on Mon 09:00"
+    assert edit.after.previous.pinned[0].session_id not in {"S001", ""}
+
+
 def test_result_models(qtbot, scenario):
     from solver.result import Term
 

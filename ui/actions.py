@@ -23,6 +23,7 @@ class Actions:
     quit: QAction
     undo: QAction
     redo: QAction
+    move: QAction
     solve: QAction
     cancel: QAction
     about: QAction
@@ -65,6 +66,8 @@ def build(window) -> Actions:
         quit=_action(window, "&Quit", window.close, QKeySequence.StandardKey.Quit),
         undo=undo,
         redo=redo,
+        move=_action(window, "&Move or edit session…", lambda: window.ask_move_session(), "F2", None,
+                     "Change the selected session's day, time, room or staff by hand (F2 or Enter in the timetable)"),
         solve=_action(window, "&Solve", window.solve, "F5", "solve", "Make the optimal timetable (F5)"),
         cancel=_action(window, "&Cancel solve", window.cancel_solve, "Esc", "cancel",
                        "Stop and keep the best timetable found so far (Esc)"),
@@ -73,6 +76,9 @@ def build(window) -> Actions:
         recent=QMenu("&Recent files", window),
     )
     a.cancel.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    # F2 edits a cell in the editor tables: here it moves the selected session, in the timetable tab only.
+    a.move.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    window.timetable_view.addAction(a.move)
     a.cancel.setEnabled(False)
     a.recent.aboutToShow.connect(window.fill_recent_menu)
     _menus(window, a)
@@ -95,6 +101,8 @@ def _menus(window, a: Actions) -> None:
     file.addAction(a.quit)
     edit = bar.addMenu("&Edit")
     edit.addActions([a.undo, a.redo])
+    edit.addSeparator()
+    edit.addAction(a.move)
     solve = bar.addMenu("&Solve")
     solve.addActions([a.solve, a.cancel])
     helpm = bar.addMenu("&Help")

@@ -16,7 +16,7 @@ from PySide6.QtCore import QLockFile, QObject, Signal
 
 from scheduler.model import Program, Scenario
 from scheduler.store import Store, StoreError
-from ui.outcome import SolveOutcome, result_from_summary, review
+from ui.outcome import SolveOutcome, outcome_from_summary, outcome_summary
 
 log = logging.getLogger(__name__)
 
@@ -135,24 +135,31 @@ class ClinicDocument(QObject):
         except StoreError:  # an unreadable old timetable must not keep the clinic closed
             log.exception("could not load the latest timetable")
             return None
-        return review(scenario, result_from_summary(summary, timetable), name=saved[0].name)
+        return outcome_from_summary(scenario, summary, timetable, name=saved[0].name)
 
     # -- edits --------------------------------------------------------------------------------
 
     def set_scenario(self, scenario: Scenario) -> bool:
         """Save the scenario, then make it the current one; False (nothing changed, ``saveFailed``
         said why) when the clinic file cannot be written: read-only, busy, gone, disk full."""
-        if self.store is not None:
-            try:
-                self.store.save_scenario(scenario)
-            except StoreError as exc:
-                log.error("the change could not be saved: %s", type(exc).__name__)
-                self.saveFailed.emit("The change was not saved",
-                                     f"{exc}\n\nThe change was not made: the clinic file and the window still hold "
-                                     "the data as it was.")
-                return False
+        if not self._saved(scenario, "the data"):
+            return False
         self.scenario = scenario
         self.scenarioChanged.emit(scenario)
+        return True
+
+    def _saved(self, scenario: Scenario, what: str) -> bool:
+        """Save ``scenario`` in the clinic file (when there is one); False, and ``saveFailed`` says so, when it cannot."""
+        if self.store is None:
+            return True
+        try:
+            self.store.save_scenario(scenario)
+        except StoreError as exc:
+            log.error("the change could not be saved: %s", type(exc).__name__)
+            self.saveFailed.emit("The change was not saved",
+                                 f"{exc}\n\nThe change was not made: the clinic file and the window still hold "
+                                 f"{what} as it was.")
+            return False
         return True
 
     def set_outcome(self, outcome: SolveOutcome | None, *, save_as: str | None = None) -> None:
@@ -160,7 +167,7 @@ class ClinicDocument(QObject):
         that cannot be saved is still shown (unnamed), and ``saveFailed`` says so."""
         if outcome is not None and save_as and outcome.timetable is not None and self.store is not None:
             try:
-                self.store.save_timetable(save_as, outcome.timetable, outcome.result.summary())
+                self.store.save_timetable(save_as, outcome.timetable, outcome_summary(outcome))
             except StoreError as exc:
                 log.error("the timetable could not be saved: %s", type(exc).__name__)
                 self.saveFailed.emit("The timetable was not saved",
@@ -171,6 +178,40 @@ class ClinicDocument(QObject):
                 log.info("timetable saved as %r: %d sessions", save_as, len(outcome.timetable.sessions))
         self.outcome = outcome
         self.outcomeChanged.emit(outcome)
+
+    def set_hand_edit(self, scenario: Scenario, outcome: SolveOutcome, *, forget: str = "") -> SolveOutcome | None:
+        """A change by hand to the shown timetable, with the pins that keep it (``ui.models.moves``), or its undo.
+
+        The scenario is saved first: when the clinic file cannot take it, nothing changes and None is
+        returned (``saveFailed`` said why). Then the timetable is saved under its name, becoming the newest
+        (the one the clinic opens with), and ``forget``, a saved timetable the undone edit had made, is
+        deleted. A timetable that cannot be saved is still shown, unnamed, and ``saveFailed`` says so.
+        Returns the outcome shown."""
+        if not self._saved(scenario, "the timetable"):
+            return None
+        if self.store is not None:
+            try:
+                if outcome.name and outcome.timetable is not None:
+                    self.store.save_timetable(outcome.name, outcome.timetable, outcome_summary(outcome))
+                if forget and forget != outcome.name:
+                    self.store.delete_timetable(forget)
+            except StoreError as exc:
+                log.error("the timetable could not be saved: %s", type(exc).__name__)
+                self.saveFailed.emit("The timetable was not saved",
+                                     f"{exc}\n\nThe timetable is shown and its pins are saved, but the timetable is "
+                                     "not in the clinic file: export it now, or use Save As.")
+                outcome = replace(outcome, name="")
+        self.scenario, self.outcome = scenario, outcome
+        self.scenarioChanged.emit(scenario)
+        self.outcomeChanged.emit(outcome)
+        return outcome
+
+    def timetable_names(self) -> set[str]:
+        """The names of the timetables saved in the clinic file (none when it cannot be read)."""
+        try:
+            return {t.name for t in self.store.list_timetables()} if self.store is not None else set()
+        except StoreError:
+            return set()
 
     @property
     def timetable(self):

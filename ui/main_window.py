@@ -23,16 +23,21 @@ from scheduler.io.writer import write_timetable
 from scheduler.model import Timetable
 from scheduler.store import Store, StoreError, default_url
 from ui import actions
-from ui.commands import command_for
+from ui.commands import MoveSessionCommand, command_for
 from ui.document import ClinicDocument, ClinicInUse, display_name, to_url
 from ui.icons import icon
 from ui.models.edits import Edit, EditKind
 from ui.models.entities import TABLE_MODELS
+from ui.models.moves import MovePreview, move_edit
 from ui.models.pins import pin_edit, pinned_keys, session_key
 from ui.models.program_model import ProgramTableModel
-from ui.outcome import SolveOutcome, export_summary, result_from_summary, review, status_words, validity_warning
+from ui.outcome import (
+    SolveOutcome, export_summary, hand_edited, outcome_from_summary, outcome_summary, recheck, status_words,
+    validity_warning,
+)
 from ui.views.dialogs import ExportDialog, FormatsDialog, ProblemsDialog, about_dialog
 from ui.views.editors import EntityEditor, ProgramEditor
+from ui.views.move_dialog import MoveSessionDialog
 from ui.views.result_panel import ResultPanel
 from ui.views.solve_panel import SolvePanel
 from ui.views.timetable_view import TimetableView
@@ -104,6 +109,7 @@ class MainWindow(QMainWindow):
         doc.outcomeChanged.connect(self._outcome_changed)
         doc.saveFailed.connect(self._save_failed)
         self.timetable_view.pinRequested.connect(lambda s, pin: self.set_pinned([s], pin))
+        self.timetable_view.moveRequested.connect(self.ask_move_session)
         for editor in (*self.editors.values(), self.program_editor):
             editor.message.connect(lambda text: self.statusBar().showMessage(text, 8000))
         self.solve_panel.solveRequested.connect(self.solve)
@@ -181,7 +187,7 @@ class MainWindow(QMainWindow):
                 for info in reversed(source.list_timetables()):  # oldest first keeps the order
                     store.save_timetable(info.name, *source.load_timetable(info.name))
                 if outcome is not None and outcome.timetable is not None and not outcome.name:
-                    store.save_timetable("Unsaved timetable", outcome.timetable, outcome.result.summary())
+                    store.save_timetable("Unsaved timetable", outcome.timetable, outcome_summary(outcome))
             finally:
                 store.close()
         except StoreError as exc:
@@ -222,7 +228,7 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("There is no timetable to export yet: solve first", 6000)
             return []
         # Checked against the data it is exported with: a timetable that breaks its hard rules is marked so.
-        outcome = review(self.document.scenario, outcome.result, name=outcome.name)
+        outcome = recheck(outcome, self.document.scenario)
         pins = pinned_keys(self.document.scenario)
         timetable = Timetable(tuple(replace(s, pinned=session_key(s) in pins) for s in outcome.timetable.sessions))
         result = outcome.result
@@ -263,6 +269,57 @@ class MainWindow(QMainWindow):
         self.apply_edit(pin_edit(self.document.scenario, timetable, list(sessions), pinned))
         self.statusBar().showMessage(
             f"{'Pinned' if pinned else 'Unpinned'} {len(sessions)} session(s); the next solve keeps pinned sessions", 6000)
+
+    def ask_move_session(self, session=None) -> MoveSessionDialog | None:
+        """The move dialog for ``session`` (the selected one by default); applying it calls ``move_session``."""
+        session = session or self.timetable_view.selected_session
+        if session is None:
+            self.statusBar().showMessage("Select a session in the timetable first, then move it (F2)", 6000)
+            return None
+        if not self._may_move(session):
+            return None
+        outcome, scenario = self.document.outcome, self.document.scenario
+        waitlisted = {w.patient_id for w in outcome.result.waitlist}
+        dialog = self._keep(MoveSessionDialog(MovePreview(scenario, outcome.timetable, session, waitlisted), self))
+        dialog.accepted.connect(lambda: self.move_session(session, dialog.session()))
+        dialog.open()
+        return dialog
+
+    def move_session(self, old, new) -> bool:
+        """Put ``new`` in place of ``old`` in the shown timetable and pin it, as one undo step (whatever
+        rules it breaks: the banner and the Result tab then say so)."""
+        if not self._may_move(old):
+            return False
+        outcome, scenario = self.document.outcome, self.document.scenario
+        edit, shown = move_edit(scenario, outcome.timetable, old, new)
+        name = outcome.name if outcome.hand is not None and outcome.name else self._edited_name(outcome.name)
+        after = hand_edited(outcome, edit.after, shown, name)
+        taken = self.document.timetable_names()
+        self.undo_stack.push(MoveSessionCommand(self.document, edit, outcome, after, new_name=name not in taken))
+        if self.document.outcome is outcome:  # not saved: nothing changed (the document said why)
+            return False
+        moved = next((s for s in self.document.timetable.sessions if session_key(s) == session_key(new)), None)
+        self.timetable_view.select_session(moved)
+        broken = len(self.document.outcome.violations)
+        self.statusBar().showMessage(
+            f"{edit.text}; pinned, so the next solve keeps it"
+            + (f". The timetable breaks {broken} hard rule(s): see the Result tab" if broken else ""), 10000)
+        return True
+
+    def _may_move(self, session) -> bool:
+        if self.runner.is_running():  # the solve read the pins when it started; the grid shows its timetable
+            self.statusBar().showMessage("Sessions can be moved when the solve has finished", 6000)
+            return False
+        timetable = self.document.timetable
+        return timetable is not None and any(session_key(s) == session_key(session) for s in timetable.sessions)
+
+    def _edited_name(self, name: str) -> str:
+        base = f"{name} (edited)" if name else "Timetable edited by hand"
+        taken = self.document.timetable_names()
+        candidate, n = base, 2
+        while candidate in taken:
+            candidate, n = f"{base[:-1]} {n})" if base.endswith(")") else f"{base} ({n})", n + 1
+        return candidate
 
     # -- solving --------------------------------------------------------------------------------
 
@@ -342,7 +399,7 @@ class MainWindow(QMainWindow):
         except StoreError as exc:
             self._warn("Could not load the timetable", str(exc))
             return False
-        outcome = review(self.document.scenario, result_from_summary(summary, timetable), name=name)
+        outcome = outcome_from_summary(self.document.scenario, summary, timetable, name=name)
         self.document.set_outcome(outcome)
         self.tabs.setCurrentWidget(self.timetable_view)
         self.statusBar().showMessage(f"Showing “{name}”", 5000)
@@ -388,7 +445,7 @@ class MainWindow(QMainWindow):
         outcome, scenario = self.document.outcome, self.document.scenario
         if outcome is None or outcome.timetable is None or scenario is None or not self.document.outcome_is_stale:
             return outcome
-        return review(scenario, outcome.result, name=outcome.name)
+        return recheck(outcome, scenario)
 
     def _show_outcome(self) -> None:
         scenario = self.document.scenario

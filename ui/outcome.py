@@ -1,15 +1,28 @@
-"""A solve's outcome as the window shows it: the solver's result plus the validator's review."""
+"""A solve's outcome as the window shows it: the solver's result plus the validator's review.
+
+A timetable the coordinator changed by hand after its solve (``hand_edited``) stays an outcome: its
+objective and terms are recounted by the validator, its bound and gap dropped (they were the
+solver's proof about its own timetable), and ``SolveOutcome.hand`` says how it was edited.
+"""
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
 
-from scheduler.model import Scenario, Timetable, scenario_without
-from scheduler.validate import patient_compliance, validate
+from scheduler.model import SOFT_GOALS, Scenario, Timetable, scenario_without
+from scheduler.validate import objective, patient_compliance, soft_terms, validate
 from solver.result import SolveResult, SolveStatus, Term, WaitlistEntry
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HandEdits:
+    """A timetable changed by hand after its solve: the moves made, and the solve's own result in words."""
+
+    moves: int
+    solved: str  # "Optimal, objective 40.00": what the solver proved before the first move
 
 
 @dataclass(frozen=True)
@@ -20,16 +33,17 @@ class SolveOutcome:
     compliance: tuple = ()  # scheduler.validate.PatientCompliance
     name: str = ""  # the name it is saved under in the store
     extra: dict = field(default_factory=dict, compare=False)
+    hand: HandEdits | None = None  # set when sessions were moved by hand since the solve
 
     @property
     def timetable(self) -> Timetable | None:
         return self.result.timetable
 
 
-def review(scenario: Scenario, result: SolveResult, name: str = "") -> SolveOutcome:
+def review(scenario: Scenario, result: SolveResult, name: str = "", hand: HandEdits | None = None) -> SolveOutcome:
     """Check the result's timetable with the independent validator (hard rules, compliance)."""
     if result.timetable is None:
-        return SolveOutcome(result, scenario, name=name)
+        return SolveOutcome(result, scenario, name=name, hand=hand)
     timetable = result.timetable.numbered(scenario.program.first_day)
     if timetable != result.timetable:
         result = replace(result, timetable=timetable)
@@ -41,7 +55,54 @@ def review(scenario: Scenario, result: SolveResult, name: str = "") -> SolveOutc
     if violations:
         log.warning("timetable %s breaks %d hard rule(s): %s", name or "(new)", len(violations),
                     sorted({v.rule for v in violations}))
-    return SolveOutcome(result, scenario, violations, compliance, name)
+    return SolveOutcome(result, scenario, violations, compliance, name, hand=hand)
+
+
+def recheck(outcome: SolveOutcome, scenario: Scenario) -> SolveOutcome:
+    """``outcome`` checked against ``scenario`` (the current clinic data), hand edits kept."""
+    return review(scenario, outcome.result, name=outcome.name, hand=outcome.hand)
+
+
+def hand_edited(outcome: SolveOutcome, scenario: Scenario, timetable: Timetable, name: str = "") -> SolveOutcome:
+    """``outcome`` after one more move by hand: ``timetable`` checked against ``scenario`` (its pins
+    included), its objective and terms the validator's. Status ``feasible``, bound None: a timetable
+    that may keep every rule, with no proof of how good it is (the solve's proof was about its own)."""
+    result = outcome.result
+    hand = outcome.hand or HandEdits(0, solver_words(result))
+    values = soft_terms(scenario, timetable)
+    weights = scenario.program.weights
+    terms = tuple(Term(code, goal, round(weights.of(goal), 2), values[goal]) for code, goal in SOFT_GOALS)
+    edited = replace(result, status=SolveStatus.FEASIBLE, timetable=timetable, objective=objective(scenario, timetable),
+                     bound=None, terms=terms, history=())
+    return review(scenario, edited, name=name, hand=HandEdits(hand.moves + 1, hand.solved))
+
+
+def solver_words(result: SolveResult) -> str:
+    """The solve's result in a few words: "Optimal, objective 40.00"."""
+    headline, _ = _status_words(result)
+    return headline if result.objective is None else f"{headline}, objective {result.objective:.2f}"
+
+
+def outcome_summary(outcome: SolveOutcome) -> dict:
+    """What is saved with the timetable (the summary.json shape): the result's summary and, for a
+    timetable edited by hand, ``edited_by_hand``: the moves made and the solve's own result in words."""
+    summary = outcome.result.summary()
+    if outcome.hand is not None:
+        summary["edited_by_hand"] = {"moves": outcome.hand.moves, "solved": outcome.hand.solved}
+    return summary
+
+
+def outcome_from_summary(scenario: Scenario, summary: dict | None, timetable: Timetable | None,
+                         name: str = "") -> SolveOutcome:
+    """A saved timetable and its summary, checked against ``scenario`` (hand edits read back)."""
+    hand = (summary or {}).get("edited_by_hand")
+    edits = None
+    if isinstance(hand, dict):
+        try:
+            edits = HandEdits(int(hand.get("moves") or 1), str(hand.get("solved") or ""))
+        except (TypeError, ValueError):
+            edits = HandEdits(1, "")
+    return review(scenario, result_from_summary(summary, timetable), name=name, hand=edits)
 
 
 def result_from_summary(summary: dict | None, timetable: Timetable | None) -> SolveResult:
@@ -71,15 +132,22 @@ def result_from_summary(summary: dict | None, timetable: Timetable | None) -> So
     )
 
 
-def status_words(result: SolveResult | None) -> tuple[str, str]:
-    """(headline, detail) in a coordinator's words: "Optimal", "Within 2.1% of optimal", ..."""
-    headline, detail = _status_words(result)
+def status_words(result: SolveResult | None, hand: HandEdits | None = None) -> tuple[str, str]:
+    """(headline, detail) in a coordinator's words: "Optimal", "Within 2.1% of optimal", "Edited by hand", ..."""
+    headline, detail = _status_words(result) if hand is None else _hand_words(hand)
     if result is not None and result.waitlist:
         detail += f" {len(result.waitlist)} patient(s) are on the waitlist."
     if result is not None and result.dropped_pins:
         detail += (f" {len(result.dropped_pins)} pinned session(s) could not be kept: their patients are on the "
                    "waitlist.")
     return headline, detail
+
+
+def _hand_words(hand: HandEdits) -> tuple[str, str]:
+    moves = "1 move" if hand.moves == 1 else f"{hand.moves} moves"
+    solved = f" (the solve's result: {hand.solved})" if hand.solved else ""
+    return "Edited by hand", (f"{moves} by hand since the solve{solved}. The objective is recounted; the bound and "
+                              "gap no longer apply. Moved sessions are pinned: the next solve keeps them.")
 
 
 def _status_words(result: SolveResult | None) -> tuple[str, str]:
@@ -114,6 +182,10 @@ def validity_warning(outcome: SolveOutcome | None, stale: bool = False) -> str:
     current clinic data, or the data changed since it was made; "" when neither."""
     if outcome is None or outcome.timetable is None:
         return ""
+    if outcome.violations and outcome.hand is not None:
+        return (f"This timetable, edited by hand, breaks {len(outcome.violations)} hard rule(s) of the clinic data "
+                "(the Result tab lists them): it must not be used as it is. Undo the move (Ctrl+Z), move the "
+                "session again, or solve again.")
     if outcome.violations:
         return (f"This timetable breaks {len(outcome.violations)} hard rule(s) of the current clinic data: "
                 "it must not be used. Solve again.")
@@ -125,7 +197,7 @@ def validity_warning(outcome: SolveOutcome | None, stale: bool = False) -> str:
 def export_summary(outcome: SolveOutcome) -> dict:
     """summary.json for an export: the solver's summary, marked invalid (with the violations) when
     the timetable breaks hard rules of the scenario it is checked against."""
-    summary = outcome.result.summary()
+    summary = outcome_summary(outcome)
     if outcome.violations:
         summary["violations"] = [{"rule": v.rule, "message": v.message} for v in outcome.violations]
         summary["status"] = SolveStatus.INVALID.value

@@ -20,6 +20,7 @@ class EditKind(StrEnum):
     PROGRAM = "program"
     IMPORT = "import"
     PIN = "pin"
+    MOVE = "move"  # a session of the shown timetable moved by hand (ui.models.moves)
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def pin_edit(scenario: Scenario, timetable: Timetable, sessions: list[Session], 
             key = session_key(s)
             if key in chosen and key not in have:
                 have |= {key}
-                session_id = s.session_id if s.session_id and s.session_id not in taken else _free_id(taken)
+                session_id = s.session_id if s.session_id and s.session_id not in taken else free_session_id(taken)
                 taken.add(session_id)
                 added.append(replace(s, pinned=True, session_id=session_id))
         sessions_after = tuple(kept) + tuple(added)
@@ -53,7 +53,7 @@ def pin_edit(scenario: Scenario, timetable: Timetable, sessions: list[Session], 
     return Edit(EditKind.PIN, scenario, scenario.with_previous(previous), text)
 
 
-def _free_id(taken: set[str]) -> str:
+def free_session_id(taken: set[str]) -> str:
     """The first ``S001``-style id not taken (two sessions of last week's timetable never share one)."""
     n = 1
     while f"S{n:03d}" in taken:

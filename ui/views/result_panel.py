@@ -152,7 +152,8 @@ class ResultPanel(QWidget):
     def show_outcome(self, outcome: SolveOutcome | None, names: dict[str, str] | None = None, stale: bool = False,
                      scenario=None) -> None:
         result = outcome.result if outcome else None
-        headline, detail = status_words(result)
+        hand = outcome.hand if outcome is not None else None
+        headline, detail = status_words(result, hand)
         if outcome is not None and outcome.name:
             detail += f"  Saved as “{outcome.name}”."
         if stale:
@@ -161,7 +162,11 @@ class ResultPanel(QWidget):
             SolveStatus.OPTIMAL: "ok", SolveStatus.FEASIBLE: "ok", SolveStatus.INFEASIBLE: "bad",
             SolveStatus.INVALID: "bad"}.get(result.status, "warn")
         # A timetable the current data no longer matches is not "optimal" any more, whatever it scored.
-        if outcome is not None and outcome.timetable is not None and outcome.violations:
+        if outcome is not None and outcome.timetable is not None and outcome.violations and hand is not None:
+            detail = (f"It breaks {len(outcome.violations)} hard rule(s) (listed below): undo the move (Ctrl+Z), "
+                      f"move the session again or solve again. {detail}")
+            headline, tone = f"Breaks {len(outcome.violations)} hard rule(s): do not use", "bad"
+        elif outcome is not None and outcome.timetable is not None and outcome.violations:
             detail = (f"It breaks {len(outcome.violations)} hard rule(s) of the current clinic data (listed below): "
                       f"solve again. When it was made: {headline}. {detail}")
             headline, tone = f"Breaks {len(outcome.violations)} hard rule(s): do not use", "bad"
@@ -178,7 +183,8 @@ class ResultPanel(QWidget):
         values = {
             "Objective": None if result is None or result.objective is None else f"{result.objective:.2f}",
             "Bound": None if result is None or result.bound is None else f"{result.bound:.2f}",
-            "Gap": None if gap is None else f"{100 * gap:.1f}%",
+            # A timetable edited by hand has no bound: the solve's proof was about its own timetable.
+            "Gap": "edited by hand" if hand is not None else None if gap is None else f"{100 * gap:.1f}%",
             "Time": None if result is None else f"{result.seconds:.1f} s",
             "First timetable": None if result is None or result.first_solution_seconds is None
             else f"{result.first_solution_seconds:.1f} s",

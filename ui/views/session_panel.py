@@ -1,10 +1,10 @@
-"""The side panel beside the grid: one session's details and roster, with Pin/Unpin."""
+"""The side panel beside the grid: one session's details and roster, with Move/edit and Pin/Unpin."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QFormLayout, QFrame, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+    QFormLayout, QFrame, QHeaderView, QLabel, QPushButton, QSizePolicy, QTableWidget, QTableWidgetItem, QVBoxLayout,
 )
 
 from scheduler.model import DAY_NAMES, Scenario, Session
@@ -13,6 +13,7 @@ from scheduler.timegrid import format_time
 
 class SessionPanel(QFrame):
     pinRequested = Signal(object, bool)  # Session, pin
+    moveRequested = Signal(object)  # Session: open the move dialog
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -26,7 +27,7 @@ class SessionPanel(QFrame):
         self.title.setObjectName("panelTitle")
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
-        self.hint = QLabel("Click a session in the grid to see its roster. Right-click to pin it.")
+        self.hint = QLabel("Click a session in the grid to see its roster. Right-click to move or pin it.")
         self.hint.setWordWrap(True)
         self.hint.setObjectName("muted")
         layout.addWidget(self.hint)
@@ -47,6 +48,8 @@ class SessionPanel(QFrame):
         form.addRow("Pinned", self.pin_state)
         self.details = QFrame()
         self.details.setLayout(form)
+        # Above a short window's red banner the roster gives up its height, never the details (they clipped).
+        self.details.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.details)
         self.roster_label = QLabel("Roster")
         self.roster_label.setObjectName("sectionLabel")
@@ -63,9 +66,14 @@ class SessionPanel(QFrame):
         # Room for a name between the id and the status, whatever the text size (at 14 pt it shrank to "…").
         self.roster.horizontalHeader().setMinimumSectionSize(self.fontMetrics().horizontalAdvance("P000"))
         self.setMinimumWidth(max(self.minimumWidth(), self.fontMetrics().averageCharWidth() * 28))
+        self.move_button = QPushButton("Move / edit…")
+        self.move_button.setToolTip("Change the session's day, time, room or staff by hand (F2 or Enter in the grid); "
+                                    "the moved session is pinned")
+        self.move_button.clicked.connect(self._move)
         self.pin_button = QPushButton("Pin session")
         self.pin_button.setToolTip("A pinned session is kept exactly by the next solve")
         self.pin_button.clicked.connect(self._toggle_pin)
+        layout.addWidget(self.move_button)
         layout.addWidget(self.pin_button)
         self.spacer = QFrame()
         layout.addWidget(self.spacer, 1)
@@ -78,7 +86,7 @@ class SessionPanel(QFrame):
     def show_session(self, scenario: Scenario | None, session: Session | None, pinned: bool) -> None:
         self._session, self._pinned = session, pinned
         has = session is not None and scenario is not None
-        for w in (self.details, self.roster_label, self.roster, self.pin_button):
+        for w in (self.details, self.roster_label, self.roster, self.move_button, self.pin_button):
             w.setVisible(has)
         self.hint.setVisible(not has)
         self.spacer.setVisible(not has)
@@ -107,6 +115,13 @@ class SessionPanel(QFrame):
             values = (pid, patient.name if patient else "", patient.status if patient else "")
             for col, text in enumerate(values):
                 self.roster.setItem(row, col, QTableWidgetItem(text))
+        # Shown again after "no session", the form kept the one-line height of rows that now wrap (clipping
+        # "Pinned: yes: kept by the next solve"): its height is measured here for the width it has.
+        self.details.setMinimumHeight(max(0, self.details.layout().heightForWidth(max(1, self.details.width()))))
+
+    def _move(self) -> None:
+        if self._session is not None:
+            self.moveRequested.emit(self._session)
 
     def _toggle_pin(self) -> None:
         if self._session is not None:

@@ -55,16 +55,18 @@ def place(sessions: list[Session]) -> list[Placed]:
 
 
 _FORWARD = (Qt.Key.Key_Right, Qt.Key.Key_Down)
-_KEYS = _FORWARD + (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Space)
+_MOVE = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2)
+_KEYS = _FORWARD + _MOVE + (Qt.Key.Key_Left, Qt.Key.Key_Up, Qt.Key.Key_Home, Qt.Key.Key_End, Qt.Key.Key_Space)
 
 
 class TimetableGrid(QWidget):
     """The week's sessions as blocks. Keyboard: the arrows move the selection from session to session in
     the order of the week (Home and End: the first and the last), Space pins or unpins the selected session,
-    and the menu key (or Shift+F10) opens its menu."""
+    Enter or F2 moves it (the move dialog), and the menu key (or Shift+F10) opens its menu."""
 
     sessionClicked = Signal(object)  # Session | None
     pinRequested = Signal(object, bool)  # Session, pin
+    moveRequested = Signal(object)  # Session
     showRect = Signal(QRectF)  # a block chosen from the keyboard: the scroll area brings it into view
 
     # Drawn for 9.5-pt text; each instance scales them with the application font (ui.icons.font_scale).
@@ -356,6 +358,8 @@ class TimetableGrid(QWidget):
         self.set_selected(s)
         self.sessionClicked.emit(s)
         self.menu = QMenu(self)
+        move = self.menu.addAction("Move or edit session…\tF2")  # the key is the grid's (keyPressEvent)
+        move.triggered.connect(lambda: self.moveRequested.emit(s))
         pinned = session_key(s) in self._pinned
         action = self.menu.addAction("Unpin session" if pinned else "Pin session (keep it in the next solve)")
         action.triggered.connect(lambda: self.pinRequested.emit(s, not pinned))
@@ -373,6 +377,10 @@ class TimetableGrid(QWidget):
         if key == Qt.Key.Key_Space:
             if found is not None:
                 self.pinRequested.emit(found[1], session_key(found[1]) not in self._pinned)
+            return
+        if key in _MOVE:
+            if found is not None:
+                self.moveRequested.emit(found[1])
             return
         if key == Qt.Key.Key_Home or (at is None and key in _FORWARD):
             at = 0

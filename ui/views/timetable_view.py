@@ -8,12 +8,14 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QScrollArea, QSpli
 from scheduler.model import Scenario, Session, Timetable
 from ui.models.filters import FILTER_LABELS, FilterKind, filter_sessions, subjects
 from ui.models.pins import pinned_keys, session_key
+from ui.views.combos import current_value
 from ui.views.session_panel import SessionPanel
 from ui.views.timetable_grid import TimetableGrid
 
 
 class TimetableView(QWidget):
     pinRequested = Signal(object, bool)  # Session, pin
+    moveRequested = Signal(object)  # Session
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -67,6 +69,8 @@ class TimetableView(QWidget):
                                                                        int(r.width() / 2) + 8, int(r.height() / 2) + 8))
         self.grid.pinRequested.connect(self.pinRequested)
         self.panel.pinRequested.connect(self.pinRequested)
+        self.grid.moveRequested.connect(self.moveRequested)
+        self.panel.moveRequested.connect(self.moveRequested)
 
     # -- inputs -------------------------------------------------------------------------------
 
@@ -115,11 +119,15 @@ class TimetableView(QWidget):
 
     @property
     def filter(self) -> tuple[FilterKind, str | None]:
-        return self.kind_combo.currentData(), self.subject_combo.currentData()
+        return current_value(self.kind_combo), current_value(self.subject_combo)
 
     def visible_sessions(self) -> tuple[Session, ...]:
         kind, subject = self.filter
         return filter_sessions(self._scenario, self._timetable, kind, subject)
+
+    @property
+    def selected_session(self) -> Session | None:
+        return self.panel.session
 
     def select_session(self, session: Session | None) -> None:
         self.grid.set_selected(session)
@@ -132,8 +140,8 @@ class TimetableView(QWidget):
         self._refresh()
 
     def _fill_subjects(self) -> None:
-        kind = self.kind_combo.currentData()
-        previous = self.subject_combo.currentData()
+        kind = current_value(self.kind_combo)
+        previous = current_value(self.subject_combo)
         self.subject_combo.blockSignals(True)
         self.subject_combo.clear()
         for subject_id, label in subjects(self._scenario, kind):
