@@ -1246,14 +1246,16 @@ class _Greedy:
                     return chosen
         # Nobody free: hand another session of one of them to a free colleague (a coordinator's swap).
         for sid in pool if act.is_group else ():
-            if sid not in chosen and self._free_up_staff(sid, d, start, end):
+            if sid not in chosen and self._free_up_staff(sid, d, start, end, avoid=chosen):
                 chosen.append(sid)
                 if len(chosen) == act.staff_count:
                     return chosen
         return None
 
-    def _free_up_staff(self, sid: str, d: int, start: int, end: int) -> bool:
-        """Move the one session that keeps ``sid`` busy then to another qualified, free colleague."""
+    def _free_up_staff(self, sid: str, d: int, start: int, end: int, avoid=()) -> bool:
+        """Move the one session that keeps ``sid`` busy then to another qualified, free colleague, not one of
+        ``avoid`` (the staff already chosen for the session being opened: they are free then only because it is
+        not on the board yet; an outside check's co-led group was handed to its own co-facilitator, H4)."""
         st = self.staff[sid]
         if _inside(self.staff_win[sid][d], start, end) is None:
             return False
@@ -1269,7 +1271,7 @@ class _Greedy:
         if st.max_hours_week is not None and self.board.staff_week[sid] + extra > _at_most(st.max_hours_week):
             return False
         alternatives = [a.id for a in self.sc.staff
-                        if a.id not in x.staff and (not x.act.skill or x.act.skill in a.skills)]
+                        if a.id not in x.staff and a.id not in avoid and (not x.act.skill or x.act.skill in a.skills)]
         alternatives.sort(key=lambda a: (self.board.staff_week[a], a))
         for alt in alternatives:
             if self._staff_free(alt, d, x.start, x.end):

@@ -30,7 +30,7 @@ from solver.explain_checks import precheck
 from solver.fit import completed, fit, improve
 from solver.greedy import GreedyResult, _when, greedy_timetable, scenario_without
 from solver.polish import polish_staff
-from solver.previous import from_previous
+from solver.previous import from_previous, valid_part
 from solver.repair import AnyOf, repair, solve_cancellable
 from solver.result import Progress, SolveParams, SolveResult, SolveStatus, Term, WaitlistEntry
 from solver.space import build_space
@@ -865,6 +865,7 @@ def _greedy(scenario: Scenario, start: float, time_limit: float, cancel) -> Gree
     except Exception:  # the template is a head start only
         log.exception("greedy template failed")
         template = None
+    template = _valid_template(scenario, template)
     if kept is None or template is None:
         return kept or template
 
@@ -879,6 +880,26 @@ def _greedy(scenario: Scenario, start: float, time_limit: float, cancel) -> Gree
                  len(kept.unplaced), len(template.unplaced))
         return replace(kept, unplaced=tuple((pid, reasons.get(pid, why)) for pid, why in kept.unplaced))
     return template
+
+
+_TEMPLATE_BROKE = "could not be fitted into the week"
+
+
+def _valid_template(scenario: Scenario, template: GreedyResult | None) -> GreedyResult | None:
+    """The template as it is when it keeps every rule for the patients it placed (solver/greedy.py promises
+    that by its own checks); else, with an error logged, the template without every patient a broken rule
+    names (``solver.previous.valid_part``), left to the fit. A defect there must not cost the solve: an
+    outside check's template handed a co-led group to its own co-facilitator (H4), every fit round's model
+    was infeasible from the start, and a 26-patient clinic ended `unknown` at 60 s."""
+    if template is None:
+        return None
+    left = dict(template.unplaced)
+    violations = validate(scenario_without(scenario, left), template.timetable)
+    if not violations:
+        return template
+    log.error("the template breaks %s: the patients they name are left to the fit (a defect)",
+              sorted({v.rule for v in violations}))
+    return valid_part(scenario, template.timetable.sessions, left, _TEMPLATE_BROKE)
 
 
 def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seconds: float, cancel=None,

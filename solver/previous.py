@@ -46,29 +46,40 @@ def from_previous(scenario: Scenario) -> GreedyResult | None:
             sessions.append(s)
     seen = {pid for s in sessions for pid in s.patient_ids}
     left = {p.id: NEW for p in scenario.patients if p.id not in seen}
+    kept = valid_part(scenario, sessions, left, CHANGED)
+    if kept is not None:
+        log.info("last week's timetable keeps the rules for %d of %d patients", len(patients) - len(kept.unplaced),
+                 len(patients))
+    return kept
+
+
+def valid_part(scenario: Scenario, sessions, left: dict[str, str], reason: str) -> GreedyResult | None:
+    """``sessions`` without the patients in ``left`` (id -> reason) and, round by round, every patient a
+    broken rule names (with ``reason``), until ``scheduler.validate`` passes for the rest; None when a
+    broken rule names nobody who could be taken out, or after ``MAX_ROUNDS``."""
+    patients = scenario.patient_by_id
+    left = dict(left)
     for _ in range(MAX_ROUNDS):
         # A pinned session stays as it is or goes with all its patients (as in the template).
         while more := {pid for s in sessions if s.pinned and left.keys() & set(s.patient_ids)
                        for pid in s.patient_ids if pid in patients} - left.keys():
-            left.update(dict.fromkeys(more, CHANGED))
+            left.update(dict.fromkeys(more, reason))
         timetable = Timetable(tuple(
             kept for s in sessions
             if (kept := replace(s, patient_ids=tuple(p for p in s.patient_ids if p not in left))).patient_ids
             and (not s.pinned or kept.patient_ids == s.patient_ids)))
         violations = validate(scenario_without(scenario, left), timetable)
         if not violations:
-            log.info("last week's timetable keeps the rules for %d of %d patients", len(patients) - len(left),
-                     len(patients))
             return GreedyResult(timetable.numbered(scenario.program.first_day), tuple(sorted(left.items())))
         named = {pid for v in violations for pid in v.who if pid in patients and pid not in left}
         if not named:
-            # Only staff or rooms are named (a weekly cap, availability): the patients of their
-            # sessions at that time.
+            # Only staff or rooms are named (a weekly cap, availability, a double booking): the patients
+            # of their sessions at that time.
             for v in violations:
                 for s in timetable.sessions:
                     if s.day == v.day and s.start == v.start and set(v.who) & {*s.staff_ids, s.room_id}:
                         named.update(pid for pid in s.patient_ids if pid in patients and pid not in left)
         if not named:
             return None
-        left.update(dict.fromkeys(named, CHANGED))
+        left.update(dict.fromkeys(named, reason))
     return None

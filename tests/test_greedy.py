@@ -271,3 +271,23 @@ def test_patients_free_all_day_follow_their_therapists_shift():
     result = greedy_timetable(scenario)
     assert result.unplaced == ()
     assert validate(scenario, result.timetable) == []
+
+
+def test_a_colleague_chosen_for_a_co_led_group_is_not_handed_another_session_then():
+    """Outside check (session 19): opening a group led by two (staff_count 2), with A free and B leading
+    another group then, the template handed B's group to A (free only because the new group was not on the
+    board yet): A led two groups at once (H4). Every fit round's model of that 26-patient clinic was
+    infeasible from the start, and the solve ended `unknown` at 60 s. Only two staff hold the skill here:
+    one of the two patients cannot be placed, and the template must say so rather than double-book."""
+    from solver_fixtures import group, micro, patient, program, room, staff
+
+    scenario = micro(
+        [patient("P1", "H=1", "Mon 09:00-10:00", max_hours=1), patient("P2", "G=1", "Mon 09:00-10:00", max_hours=1)],
+        [group("H", skill="s"), group("G", skill="s", staff_count=2)],
+        [staff("A", "s"), staff("B", "s")],
+        [room("R1"), room("R2")],
+        program(max_hours=1),
+    )
+    result = greedy_timetable(scenario)
+    assert len(result.unplaced_ids) == 1
+    assert validate(scenario_without(scenario, result.unplaced_ids), result.timetable) == []

@@ -62,3 +62,31 @@ def test_a_solve_from_an_unchanged_week_is_no_worse_than_that_week():
     assert result.timetable is not None and validate(scenario, result.timetable) == []
     assert seen and seen[0].objective == last_week  # last week's timetable is the first one reported
     assert result.objective <= last_week
+
+
+def test_a_template_that_breaks_a_rule_gives_up_the_patients_it_names_not_the_solve(caplog):
+    """The template promises every rule for the patients it places; where a defect breaks that promise
+    (session 19: a co-led group handed to its own co-facilitator, H4), the patients of the clashing sessions
+    are left to the fit, with an error logged, and the rest of the template is kept as a valid start."""
+    from solver.greedy import GreedyResult
+    from solver.model import _valid_template
+    from scheduler.model import Timetable
+
+    clinic = generate_clinic(12, 4)
+    scenario, witness = clinic.scenario, clinic.witness
+    groups = [s for s in witness.sessions if len(s.patient_ids) > 1]
+    first = groups[0]
+    other = next(s for s in witness.sessions if s.day == first.day and s.start >= first.end
+                 and not set(s.staff_ids) & set(first.staff_ids))
+    # Its staff lead another session at the same time: a double booking (H4).
+    clash = replace(other, start=first.start, end=first.start + (other.end - other.start), staff_ids=first.staff_ids)
+    broken = Timetable(tuple(clash if s is other else s for s in witness.sessions))
+    assert validate(scenario, broken) != []
+    kept = _valid_template(scenario, GreedyResult(broken, ()))
+    assert kept is not None and kept.unplaced
+    out = set(kept.unplaced_ids)
+    assert out >= set(first.patient_ids) or out >= set(clash.patient_ids)
+    assert len(out) < len(scenario.patients)  # the rest of the template is kept
+    assert validate(scenario_without(scenario, kept.unplaced_ids), kept.timetable) == []
+    assert "the template breaks" in caplog.text
+    assert _valid_template(scenario, GreedyResult(witness, ())).timetable is witness
