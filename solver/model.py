@@ -219,6 +219,9 @@ def solve(
     reserve = _answer_reserve(scenario, params)
     checkpoint = began + params.time_limit - reserve if reserve > 0 else None
     result = _solve_answered(scenario, params, on_progress, cancel, checkpoint)
+    if params.best_effort and result.timetable is None and result.status == SolveStatus.UNKNOWN:
+        result = _partial_result(scenario, GreedyResult(Timetable(()), tuple((p.id, _NOBODY) for p in scenario.patients)),
+                                 result.seconds, False)
     result = _undecided_explained(scenario, params, result, began + params.time_limit - time.monotonic())
     result = _with_reasons(scenario, result, began + params.time_limit - time.monotonic())
     return _checked(scenario, _with_dropped_pins(scenario, result))
@@ -418,6 +421,8 @@ def _solve_answered(scenario: Scenario, params: SolveParams, on_progress, cancel
         result = _fallback_result(scenario, kept.timetable, time.monotonic() - began, True, kept.first,
                                   "The best timetable found within the time limit." if timed_out
                                   else "Cancelled; the best timetable found so far is kept.", bound=kept.bound)
+    elif params.best_effort and kept.partial is not None:
+        result = _partial_result(scenario, kept.partial, time.monotonic() - began, True)
     else:
         result = SolveResult(
             SolveStatus.CANCELLED,
@@ -466,6 +471,7 @@ class _Kept:
         self.objective: float | None = None
         self.first: float | None = None  # seconds to the first one
         self.bound = 0.0  # the day-level relaxation's bound so far (complete timetables); _Bounder sets it
+        self.partial: GreedyResult | None = None  # best effort: the template and fit's week, patients left out
 
     def note(self, timetable: Timetable, objective: float, seconds: float) -> None:
         if self.first is None:
@@ -517,6 +523,8 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
         if many_out:  # still a few seconds after the template (a quarter of the limit at most)
             fit_until = max(fit_until, min(time.monotonic() + FIT_BRIEF_SECONDS, start + 0.25 * params.time_limit))
         greedy = _fitted(scenario, greedy, fit_until, cancel, params.seed)
+        if kept is not None and greedy is not None and params.best_effort:
+            kept.partial = greedy
         bounder.begin()
         # The template is progress at once (the first timetable), then again once its facilitators
         # are polished: the coordinator sees it while the model is built.
@@ -567,6 +575,8 @@ def _solve(scenario: Scenario, params: SolveParams, on_progress, cancel, kept: _
         return SolveResult(SolveStatus.INVALID, seconds=time.monotonic() - start, message=f"The model could not be built: {exc}")
     result = _no_worse_than(scenario, _search(model, params, cancel, start, warm, findings, relay), warm.complete,
                             relay.first_complete)
+    if params.best_effort and result.timetable is None and greedy is not None:
+        result = _partial_result(scenario, greedy, time.monotonic() - start, cancel is not None and cancel.is_set())
     return _finished(scenario, result, params, cancel, relay, start, bounder, build_seconds)
 
 
@@ -1162,6 +1172,21 @@ def _score_timetable(scenario: Scenario, timetable: Timetable) -> tuple[Term, ..
     weights = scenario.program.weights
     # Weights are used to two decimals (docs/rules.md), as in the integer objective.
     return tuple(Term(code, name, round(weights.of(name), 2), float(values[name])) for code, name in SOFT_GOALS)
+
+
+_PARTIAL = ("Best effort: the patients on the waitlist could not be placed within the time limit (a longer solve "
+            "may place them); the others' week is the template's and the neighbourhood fit's.")
+_NOBODY = "no place was found for them within the time limit"
+
+
+def _partial_result(scenario: Scenario, start: GreedyResult, seconds: float, cancelled: bool) -> SolveResult:
+    """Best effort's answer when the search found no week of its own in time: the template and fit's week
+    (valid for the patients it placed) with the rest on the waitlist; with nobody placed, an empty week.
+    An outside check's best-effort solves of planted clinics (15-21 patients, 15-30 s) answered `unknown`
+    with no timetable in 7 of 17 runs, where best effort promises a timetable with a waitlist."""
+    waitlist = tuple(WaitlistEntry(pid, reason) for pid, reason in start.unplaced)
+    result = _fallback_result(scenario, start.timetable, seconds, cancelled, None, _PARTIAL, waitlist)
+    return replace(result, first_solution_seconds=None)
 
 
 def _fallback_result(scenario: Scenario, timetable: Timetable, seconds: float, cancelled: bool,
