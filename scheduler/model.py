@@ -163,6 +163,11 @@ class Activity:
     def is_group(self) -> bool:
         return self.mode == Mode.GROUP
 
+    @property
+    def label(self) -> str:
+        """The name for messages: the id when the name is empty (as exports show it)."""
+        return self.name or self.id
+
 
 @dataclass(frozen=True)
 class Staff:

@@ -242,7 +242,7 @@ def _sentence(sc: Scenario, model: IopModel, name: str) -> tuple[str, tuple[str,
         a = sc.activity_by_id[subjects[0]]
         qualified = [s.name or s.id for s in sc.staff if a.skill in s.skills]
         return "H5", subjects, (
-            f"each {a.name} ({a.id}) session needs {_range(a.min_size, a.max_size)} patients, "
+            f"each {a.label} ({a.id}) session needs {_range(a.min_size, a.max_size)} patients, "
             f"{a.staff_count} of {', '.join(qualified) or 'no one'} (skill '{a.skill}')"
             + ("" if a.room_kind.value == "none" else f" and a {a.room_kind.value} room")
         )
@@ -253,7 +253,7 @@ def _sentence(sc: Scenario, model: IopModel, name: str) -> tuple[str, tuple[str,
         count = _range(req.min_count, req.max_count) if req else "0"
         who = staff(p.primary_therapist) if a.with_primary and p.primary_therapist else None
         extra = f" with {who}" if who else ""
-        return "H6", subjects, (f"{patient(p.id)} needs {count} {a.name} ({a.id}) session(s) of {a.duration_min} min "
+        return "H6", subjects, (f"{patient(p.id)} needs {count} {a.label} ({a.id}) session(s) of {a.duration_min} min "
                                 f"this week{extra}")
     if rule == "H8":
         st = sc.staff_by_id[subjects[0]]

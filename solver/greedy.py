@@ -195,9 +195,14 @@ def _at_most(hours: float) -> int:
     return math.floor(60 * hours + 1e-6)
 
 
+def _hours(minutes: float) -> str:
+    """Minutes as hours for a message: 400 -> "6.67", 210 -> "3.5"."""
+    return f"{round(minutes / 60, 2):g}"
+
+
 def _group(act: Activity) -> str:
     """'Process group', 'Psychoeducation group': the activity's name as a group, said once."""
-    return act.name if "group" in act.name.lower() else f"{act.name} group"
+    return act.label if "group" in act.label.lower() else f"{act.label} group"
 
 
 def _when(s) -> str:
@@ -771,17 +776,17 @@ class _Greedy:
                 raise _Fail(f"requires unknown activity {req.activity_id}")
             if req.min_count and not self._eligible(p, act):
                 who = f"{act.cohort.value} patients" if act.cohort != Cohort.ANY else f"patients tagged {act.tag}"
-                raise _Fail(f"requires {act.name} ({act.id}), which is only for {who}")
+                raise _Fail(f"requires {act.label} ({act.id}), which is only for {who}")
             if req.min_count and act.with_primary:
                 th = self.staff.get(p.primary_therapist or "")
                 if th is None:
-                    raise _Fail(f"needs {act.name} with a primary therapist, but none is assigned")
+                    raise _Fail(f"needs {act.label} with a primary therapist, but none is assigned")
                 if act.skill and act.skill not in th.skills:
-                    raise _Fail(f"needs {act.name} with primary therapist {th.name or th.id}, "
+                    raise _Fail(f"needs {act.label} with primary therapist {th.name or th.id}, "
                                 f"who does not hold the skill '{act.skill}'")
             if act.is_group and act.in_block and req.min_count > lim.max_days:
-                raise _Fail(f"needs {act.name} {req.min_count} times a week but may attend only {lim.max_days} days "
-                            f"(one {act.name} a day at most)")
+                raise _Fail(f"needs {act.label} {req.min_count} times a week but may attend only {lim.max_days} days "
+                            f"(one {act.label} a day at most)")
         days = self._candidate_days(p)
         if len(days) < lim.min_days:
             raise _Fail(f"is available for a {lim.min_hours:g}-hour program day on only {len(days)} day(s) "
@@ -920,7 +925,7 @@ class _Greedy:
         for act, need in group_reqs:
             free = [d for d in days if act.id not in per_day[d] and not self._has_on_day(p.id, d, act.id)]
             if len(free) < need:
-                raise _Fail(f"needs {act.name} {need} more time(s) but attends only {len(days)} day(s)")
+                raise _Fail(f"needs {act.label} {need} more time(s) but attends only {len(days)} day(s)")
             free.sort(key=lambda d: (not any(s.act.id == act.id for s in running[d]),
                                      self._clashes(running[d], act, per_day[d]), len(per_day[d]), d))
             for d in sorted(free[:need]):
@@ -1059,7 +1064,7 @@ class _Greedy:
                                 f"and no free facilitator and room to open one")
                 if self._day_minutes(p.id, d) + slack >= target:
                     return
-                raise _Fail(f"cannot fill {DAY_NAMES[d]} to the daily minimum of {target / 60:g} hours: "
+                raise _Fail(f"cannot fill {DAY_NAMES[d]} to the daily minimum of {_hours(target)} hours: "
                             f"no group with room next to their block and none can be opened")
             if act_id in pending:
                 pending.remove(act_id)
@@ -1369,7 +1374,7 @@ class _Greedy:
                                             sum(1 for s in self.board.of_patient(p.id, d) if not s.act.is_group),
                                             self._day_minutes(p.id, d), d))
         if self._week_minutes(p.id) + act.duration_min > week_max:
-            raise _Fail(f"{act.name} would take them over the weekly maximum")
+            raise _Fail(f"{act.label} would take them over the weekly maximum")
         for d in order:
             if self._single_next_to_block(p, act, d, windows[d], day_max):
                 return
@@ -1384,7 +1389,7 @@ class _Greedy:
                     return
                 self.board.undo_to(mark)
         who = "their primary therapist" if act.with_primary else f"a staff member with the skill '{act.skill}'"
-        raise _Fail(f"no time for {act.name} with {who} next to their program block on any attended day")
+        raise _Fail(f"no time for {act.label} with {who} next to their program block on any attended day")
 
     def _single_in_block(self, p: Patient, d: int, day_max: int) -> bool:
         """Put one of the attempt's pending individual sessions right after (or before) the day's block."""
@@ -1482,7 +1487,7 @@ class _Greedy:
     def _place_floating(self, p: Patient, act: Activity, week_max: int) -> None:
         """Out-of-block sessions (family sessions, usually): anywhere their availability and the staff allow."""
         if self._week_minutes(p.id) + act.duration_min > week_max:
-            raise _Fail(f"{act.name} would take them over the weekly maximum")
+            raise _Fail(f"{act.label} would take them over the weekly maximum")
         windows = self.fam_win[p.id] if act.mode == Mode.FAMILY else self.pat_win[p.id]
         whose = "the family's" if act.mode == Mode.FAMILY else "their"
         attended = {s.day for s in self.board.of_patient(p.id)}
@@ -1504,7 +1509,7 @@ class _Greedy:
                             return
                     t += self.slot
         who = "their primary therapist" if act.with_primary else f"a staff member with the skill '{act.skill}'"
-        raise _Fail(f"no time for {act.name} with {who} within {whose} availability")
+        raise _Fail(f"no time for {act.label} with {who} within {whose} availability")
 
     # ------------------------------------------------------------------ the rules, checked here
     def _patient_problem(self, p: Patient) -> str | None:
@@ -1516,13 +1521,13 @@ class _Greedy:
             act = self.acts[act_id]
             rng = self._count_range(p, act)
             if rng is None:
-                return f"{act.name} is not part of their plan"
+                return f"{act.label} is not part of their plan"
             if not rng[0] <= counts[act_id] <= rng[1]:
-                return f"gets {act.name} {counts[act_id]} time(s) instead of {rng[0]}-{rng[1]}"
+                return f"gets {act.label} {counts[act_id]} time(s) instead of {rng[0]}-{rng[1]}"
         for req in p.requirements:
             if counts[req.activity_id] < req.min_count:
                 act = self.acts[req.activity_id]
-                return f"gets {act.name} {counts[req.activity_id]} time(s), fewer than the {req.min_count} required"
+                return f"gets {act.label} {counts[req.activity_id]} time(s), fewer than the {req.min_count} required"
         attended = []
         for d in self.days:
             day = sorted(self.board.of_patient(p.id, d), key=lambda s: s.start)
@@ -1535,14 +1540,14 @@ class _Greedy:
             for s in day:
                 wins = self.fam_win[p.id][d] if s.act.mode == Mode.FAMILY else self.pat_win[p.id][d]
                 if _inside(wins, s.start, s.end) is None:
-                    return f"{s.act.name} on {_when(s)} is outside their availability"
+                    return f"{s.act.label} on {_when(s)} is outside their availability"
             chain = [s for s in day if s.act.in_block]
             if not chain:
                 continue
             attended.append(d)
             mins = self._minutes_of(chain)
             if not _at_least(lim.min_hours) <= mins <= _at_most(lim.max_hours):
-                return (f"would have {mins / 60:g} hours on {DAY_NAMES[d]}, outside "
+                return (f"would have {_hours(mins)} hours on {DAY_NAMES[d]}, outside "
                         f"{lim.min_hours:g}-{lim.max_hours:g} hours")
             for a, b in zip(chain, chain[1:]):
                 if b.start - a.end > self.gap:
@@ -1551,11 +1556,11 @@ class _Greedy:
             return f"would attend {len(attended)} day(s), outside {lim.min_days}-{lim.max_days}"
         week = sum(s.minutes for s in sessions)
         if not _at_least(lim.min_week_hours) <= week <= _at_most(lim.max_week_hours):
-            return (f"would have {week / 60:g} hours in the week, outside "
+            return (f"would have {_hours(week)} hours in the week, outside "
                     f"{lim.min_week_hours:g}-{lim.max_week_hours:g} hours")
         for s in sessions:
             if s.act.with_primary and p.primary_therapist not in s.staff:
-                return f"{s.act.name} on {_when(s)} is not with their primary therapist"
+                return f"{s.act.label} on {_when(s)} is not with their primary therapist"
         return None
 
     def _clean_up(self) -> None:
@@ -1602,7 +1607,7 @@ class _Greedy:
                     for pid in sorted(s.patients):
                         self.blocked.add(pid)
                         if pid in placed:
-                            bad.setdefault(pid, f"shares a pinned {s.act.name} session on {_when(s)} with a "
+                            bad.setdefault(pid, f"shares a pinned {s.act.label} session on {_when(s)} with a "
                                                 f"patient who could not be placed")
                     self.board.close(s)
             for pid in sorted(bad):

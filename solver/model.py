@@ -361,7 +361,7 @@ def _finding_reason(scenario: Scenario, pid: str, findings) -> str | None:
         if scenario.patient_by_id.keys() & set(f.subjects):
             continue
         for aid in sorted(needed.intersection(f.subjects)):
-            name = scenario.activity_by_id[aid].name if aid in scenario.activity_by_id else aid
+            name = scenario.activity_by_id[aid].label if aid in scenario.activity_by_id else aid
             return f"needs {name}, and not everyone who needs it can have it: {f.message}"
     return None
 
@@ -1136,7 +1136,7 @@ def _reason(model: IopModel, pid: str, warm: _Warm, findings, left_out=()) -> st
     for s in model.space.pins:
         others = sorted(q for q in s.patient_ids if q != pid and q in named and q in left_out)
         if pid in s.patient_ids and others:
-            activity = model.sc.activity_by_id[s.activity_id].name
+            activity = model.sc.activity_by_id[s.activity_id].label
             return (f"shares a pinned {activity} session on {_when(s)} with {', '.join(others)}, who cannot be "
                     "scheduled; a pinned session is kept whole or not at all")
     if pid in warm.unplaced:

@@ -291,3 +291,20 @@ def test_a_colleague_chosen_for_a_co_led_group_is_not_handed_another_session_the
     result = greedy_timetable(scenario)
     assert len(result.unplaced_ids) == 1
     assert validate(scenario_without(scenario, result.unplaced_ids), result.timetable) == []
+
+
+def test_reasons_name_an_activity_without_a_name_by_its_id():
+    """Outside check (session 19): an activity with an empty name (exports show its id) made reasons such as
+    "the  group on Thu 16:00 would have only 2 patient(s)" and "no  group with room for them"."""
+    from solver_fixtures import group, micro, patient, program, room, staff
+
+    scenario = micro(
+        [patient("P1", "G=1", "Mon 09:00-10:00", max_hours=1), patient("P2", "G=1", "Mon 09:00-10:00", max_hours=1)],
+        [replace(group("G", skill="s", min_size=3), name="")],
+        [staff("A", "s")],
+        [room("R1")],
+        program(max_hours=1),
+    )
+    reasons = [reason for _, reason in greedy_timetable(scenario).unplaced]
+    assert len(reasons) == 2
+    assert all("  " not in r and "G group" in r for r in reasons), reasons
