@@ -76,6 +76,7 @@ _SHORT_DAY = -2.0  # a day whose group of a required activity is still below its
 _REPAIR_ROUNDS = 6
 # Patients tried when pulling someone onto a short group's day.
 _MAX_PULLS = 12
+PROCESS_SKILL = "process"  # S2 counts the facilitators of a patient's groups of this skill (docs/rules.md)
 
 
 @dataclass(frozen=True)
@@ -1320,9 +1321,18 @@ class _Greedy:
         return False, None, 0
 
     def _open_group(self, p: Patient, act: Activity, d: int, start: int) -> _Sess | None:
-        return self._open_group_for(self.track_of[p.id].key, p.cohort, act, d, start)
+        return self._open_group_for(self.track_of[p.id].key, p.cohort, act, d, start,
+                                    self._facilitators(p.id, act.id))
 
-    def _open_group_for(self, track: tuple, cohort: Cohort, act: Activity, d: int, start: int) -> _Sess | None:
+    def _facilitators(self, pid: str, act_id: str) -> set[str]:
+        """Who leads the patient's other sessions of a process group activity (continuity, S2); else nobody."""
+        act = self.acts[act_id]
+        if not act.is_group or act.skill != PROCESS_SKILL:
+            return set()
+        return {sid for s in self.board.of_patient(pid) if s.act.id == act_id for sid in s.staff}
+
+    def _open_group_for(self, track: tuple, cohort: Cohort, act: Activity, d: int, start: int,
+                        known: set[str] = frozenset()) -> _Sess | None:
         end = start + act.duration_min
         mark = len(self.board.log)
         ok, room, capacity = self._pick_room(act, d, start, end, max(1, act.min_size))
@@ -1333,7 +1343,7 @@ class _Greedy:
         def order(sid: str):
             # Continuity: whoever already leads this group for the track; then staff with the
             # smallest caseload (primary therapists keep time for individual sessions); then the least busy.
-            return (-leads[(track, act.id, sid)], self.caseload[sid], self.board.staff_week[sid], sid)
+            return (sid not in known, -leads[(track, act.id, sid)], self.caseload[sid], self.board.staff_week[sid], sid)
 
         staff = self._pick_staff(act, d, start, end, [], order)
         if staff is None:
