@@ -162,6 +162,9 @@ def test_a_move_that_breaks_a_rule_says_so_in_the_dialog_and_the_banner(qtbot, s
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["status"] == "invalid" and len(summary["violations"]) == n
     assert summary["edited_by_hand"]["moves"] == 1 and summary["bound"] is None and summary["gap"] is None
+    # The saved timetables' list says so too (it said "feasible").
+    saved = {info.name: info.status for info in w.document.store.list_timetables()}
+    assert saved[edited.name] == "invalid"
 
 
 def test_the_next_solve_keeps_the_moved_session(qtbot, solve_window):

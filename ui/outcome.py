@@ -85,10 +85,14 @@ def solver_words(result: SolveResult) -> str:
 
 def outcome_summary(outcome: SolveOutcome) -> dict:
     """What is saved with the timetable (the summary.json shape): the result's summary and, for a
-    timetable edited by hand, ``edited_by_hand``: the moves made and the solve's own result in words."""
+    timetable edited by hand, ``edited_by_hand``: the moves made and the solve's own result in words, and
+    status ``invalid`` when a move broke a hard rule (the saved timetables' list said "feasible" of a week
+    breaking 28 rules)."""
     summary = outcome.result.summary()
     if outcome.hand is not None:
         summary["edited_by_hand"] = {"moves": outcome.hand.moves, "solved": outcome.hand.solved}
+        if outcome.violations:
+            summary["status"] = SolveStatus.INVALID.value
     return summary
 
 
