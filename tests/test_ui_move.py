@@ -6,15 +6,14 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from scheduler.model import Timetable
 from scheduler.validate import validate
 from solver.result import SolveStatus
-from ui.main_window import MainWindow
 from ui.models.pins import pinned_keys, session_key
 from ui.views.move_dialog import MoveSessionDialog
-from ui_helpers import solve_and_wait, solve_window  # noqa: F401 - fixture
+from ui_helpers import reopened, solve_and_wait, solve_window  # noqa: F401 - fixture
 
 SOLVE = 5  # seconds: the tiny clinic's first timetable
 
@@ -184,19 +183,14 @@ def test_the_moved_timetable_is_saved_and_reopens(qtbot, solve_window, tmp_path)
     outcome = solved(qtbot, w)
     _old, new = valid_move(qtbot, w, outcome)
     edited = w.document.outcome
-    url = w.document.url
-    w.close()
-    w2 = MainWindow(QSettings(str(tmp_path / "settings2.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w2)
-    assert w2.open_clinic(url)
-    w2.show()
-    reopened = w2.document.outcome
-    assert reopened.name == edited.name and reopened.hand is not None and reopened.hand.moves == 1
-    assert keys(reopened.timetable) == keys(edited.timetable) and reopened.violations == ()
+    w2 = reopened(qtbot, w, tmp_path / "settings2.ini")
+    again = w2.document.outcome
+    assert again.name == edited.name and again.hand is not None and again.hand.moves == 1
+    assert keys(again.timetable) == keys(edited.timetable) and again.violations == ()
     assert session_key(new) in pinned_keys(w2.document.scenario)
     assert w2.result_panel.headline.text() == "Edited by hand"
     assert w2.result_panel.metric_labels["Gap"].text() == "edited by hand"
-    assert reopened.hand.solved == edited.hand.solved and edited.hand.solved
+    assert again.hand.solved == edited.hand.solved and edited.hand.solved
 
 
 def test_the_move_dialog_offers_the_activitys_rooms_staff_and_times(qtbot, solve_window):

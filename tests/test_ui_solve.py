@@ -14,7 +14,7 @@ from scheduler.validate import validate
 from solver.result import Progress, SolveStatus
 from ui.models.filters import FilterKind
 from ui.models.pins import pinned_keys, session_key
-from ui_helpers import SOLVE_LIMIT, EventLoopMonitor, solve_and_wait, solve_window  # noqa: F401 - fixture
+from ui_helpers import SOLVE_LIMIT, EventLoopMonitor, reopened, solve_and_wait, solve_window  # noqa: F401 - fixture
 
 GOOD = (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
 
@@ -248,8 +248,6 @@ def _break_p01(window) -> None:
 
 
 def test_a_saved_timetable_the_data_no_longer_matches_is_flagged_after_reopening(qtbot, solve_window, tmp_path):
-    from PySide6.QtCore import QSettings
-    from ui.main_window import MainWindow
     w = solve_window
     outcome = solve_and_wait(qtbot, w)
     assert outcome.timetable is not None and not outcome.violations
@@ -259,12 +257,7 @@ def test_a_saved_timetable_the_data_no_longer_matches_is_flagged_after_reopening
     assert w.result_panel.headline.text().startswith("Breaks ")
     assert w.result_panel.headline.property("tone") == "bad"
     assert w.timetable_view.warning.text() and not w.timetable_view.warning.isHidden()
-    url = w.document.url
-    w.close()
-    w2 = MainWindow(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
-    qtbot.addWidget(w2)
-    assert w2.open_clinic(url)
-    w2.show()
+    w2 = reopened(qtbot, w, tmp_path / "settings.ini")
     n = len(w2.document.outcome.violations)
     assert n > 0
     assert w2.result_panel.headline.text() == f"Breaks {n} hard rule(s): do not use"

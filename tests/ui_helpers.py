@@ -78,6 +78,18 @@ def solve_and_wait(qtbot, window: MainWindow, time_limit: float = SOLVE_LIMIT):
     return blocker.args[0]
 
 
+def reopened(qtbot, window: MainWindow, settings: Path) -> MainWindow:
+    """The window's clinic file opened again in a new window (``settings`` its settings file), the first
+    one closed: what a coordinator sees after restarting the app."""
+    url = window.document.url
+    window.close()
+    again = MainWindow(QSettings(str(settings), QSettings.Format.IniFormat))
+    qtbot.addWidget(again)
+    assert again.open_clinic(url)
+    again.show()
+    return again
+
+
 def broken_demo_folder(tmp_path: Path, bad_availability: str = "Mon-Fri 9am-1pm") -> tuple[Path, str]:
     """A copy of the demo clinic whose second staff member has an unreadable availability."""
     folder = tmp_path / "broken"
