@@ -143,6 +143,11 @@ class Program:
         return self.week_start + timedelta(days=offset)
 
 
+# S2 (continuity) counts the facilitators of a patient's group sessions of activities with this skill
+# (docs/rules.md). The validator spells it out on its own (scheduler/validate.py shares no rule code).
+PROCESS_SKILL = "process"
+
+
 @dataclass(frozen=True)
 class Activity:
     id: str

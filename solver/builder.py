@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import RoomKind, Scenario
+from scheduler.model import PROCESS_SKILL, RoomKind, Scenario
 from scheduler.timegrid import covers
 from solver.space import GroupKey, SoloKey, Space, allowed_max, day_patterns, eligible, pattern_counts
 
@@ -31,7 +31,6 @@ from solver.space import GroupKey, SoloKey, Space, allowed_max, day_patterns, el
 WEIGHT_SCALE = 100
 MINUTES_PER_HOUR = 60
 OBJECTIVE_SCALE = WEIGHT_SCALE * MINUTES_PER_HOUR
-PROCESS_SKILL = "process"
 # Parallel sessions of one process group at one start, modelled one by one (a safety cap).
 MAX_PROCESS_COPIES = 64
 

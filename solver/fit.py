@@ -39,10 +39,10 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Availability, Scenario, Session, Timetable, Window
+from scheduler.model import PROCESS_SKILL, Availability, Scenario, Session, Timetable, Window
 from scheduler.timegrid import open_windows
 from scheduler.validate import continuity_by_patient, objective, validate
-from solver.builder import PROCESS_SKILL, IopModel
+from solver.builder import IopModel
 from solver.extract import extract, hints_from
 from solver.polish import can_lead, clear_the_way, inside_any, therapist_needs, unmet_needs
 from solver.space import OpenSession, build_space, day_patterns, eligible, pattern_counts, seats_in

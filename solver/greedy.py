@@ -46,6 +46,7 @@ from itertools import combinations
 
 from scheduler.model import (
     DAY_NAMES,
+    PROCESS_SKILL,
     Activity,
     Cohort,
     HoursBasis,
@@ -76,7 +77,6 @@ _SHORT_DAY = -2.0  # a day whose group of a required activity is still below its
 _REPAIR_ROUNDS = 6
 # Patients tried when pulling someone onto a short group's day.
 _MAX_PULLS = 12
-PROCESS_SKILL = "process"  # S2 counts the facilitators of a patient's groups of this skill (docs/rules.md)
 
 
 @dataclass(frozen=True)

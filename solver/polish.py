@@ -30,13 +30,13 @@ from dataclasses import dataclass, replace
 
 from ortools.sat.python import cp_model
 
-from scheduler.model import Mode, Scenario, Timetable
+from scheduler.model import PROCESS_SKILL, Mode, Scenario, Timetable
 from scheduler.timegrid import covers, open_windows
 from scheduler.validate import objective as scored
 from scheduler.validate import therapist_ids
 from scheduler.validate import validate
 
-from solver.builder import MINUTES_PER_HOUR, PROCESS_SKILL, WEIGHT_SCALE
+from solver.builder import MINUTES_PER_HOUR, WEIGHT_SCALE
 from solver.repair import AnyOf, solve_cancellable
 from solver.space import seats_in
 
