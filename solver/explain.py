@@ -42,21 +42,34 @@ def explain(scenario: Scenario, time_limit: float = 30.0) -> list[Finding]:
 
 ALONE_SHARE = 0.3  # of the time limit, at most, for the patients-alone stage
 ALONE_SECONDS = 3.0  # per patient, at most
+# After an undecided search of a small clinic (``core_explanation(after_search=True)``): of the time,
+# at most, for the patients alone (at the default 30%, 1.5 s of 5, the fifth patient's 0.5-s check began
+# with 0.66 s left, and CI ended ``unknown``), and of what is left, for the one whole-clinic check.
+ALONE_AFTER_SEARCH = 0.7
+WHOLE_AFTER_SEARCH = 0.7
 ALONE_FIRST = 12  # up to this many patients the patients-alone stage comes first (0.05-0.8 s a patient)
 _OUT_OF_TIME = ("The search for a conflict ran out of time: no explanation was found, "
                 "but no timetable was found either. Try a longer time limit.")
 
 
-def core_explanation(scenario: Scenario, time_limit: float = 30.0) -> list[Finding]:
+def core_explanation(scenario: Scenario, time_limit: float = 30.0, after_search: bool = False) -> list[Finding]:
     """A small set of rules that cannot hold together, found with assumptions and re-verified.
 
     Small clinics first look for a patient who has no week even alone (``_alone``); larger ones
     only when the whole clinic's first check ends undecided (at 40 patients the stage takes about
-    12 s, and the whole model's first proof of a prescriber shortage about 6.5 s)."""
+    12 s, and the whole model's first proof of a prescriber shortage about 6.5 s).
+
+    ``after_search``: the whole model has just been searched without a proof (a small clinic's
+    undecided solve, in the few seconds kept for this). The patients alone may then take most of
+    the time (``ALONE_AFTER_SEARCH``), and the whole clinic is checked once, with presolve on both
+    cores, for most of the rest (``WHOLE_AFTER_SEARCH``): the usual 1-worker try first and 2-worker
+    retry split 4 s into 0.9 s and 1.3 s, the proof took 0.8-1.3 s, and on a loaded machine (CI)
+    both ran out and the solve ended ``unknown``."""
     deadline = time.monotonic() + time_limit
     small = len(scenario.patients) <= ALONE_FIRST
     if small:
-        alone = _alone(scenario, time.monotonic() + ALONE_SHARE * time_limit, deadline)
+        share = ALONE_AFTER_SEARCH if after_search else ALONE_SHARE
+        alone = _alone(scenario, time.monotonic() + share * time_limit, deadline)
         if alone:
             return alone
     model = IopModel(build_space(scenario), explain=True).build()
@@ -67,13 +80,14 @@ def core_explanation(scenario: Scenario, time_limit: float = 30.0) -> list[Findi
     # presolve on both cores, and the shrinking goes on in the mode that gave the proof: an outside
     # check's 5-patient clinic, which the solve proved infeasible, came back "no conflict found"
     # from a 15-s timeout here; its proof takes 27 s without presolve, 0.8 s with.
-    mode = {"presolve": small, "workers": 1}
-    code, core = _check(model, lits, _left(deadline, 0.25 if small else 0.5), **mode)
+    mode = {"presolve": small, "workers": 2 if after_search and small else 1}
+    first = (WHOLE_AFTER_SEARCH if after_search else 0.25) if small else 0.5
+    code, core = _check(model, lits, _left(deadline, first), **mode)
     if code == cp_model.UNKNOWN and not small:
         alone = _alone(scenario, time.monotonic() + 0.5 * (deadline - time.monotonic()), deadline)
         if alone:
             return alone
-    if code == cp_model.UNKNOWN and deadline - time.monotonic() > 1.0:
+    if code == cp_model.UNKNOWN and deadline - time.monotonic() > 1.0 and mode["workers"] == 1:
         mode = {"presolve": True, "workers": 2}  # (small clinics: the same, on both cores)
         code, core = _check(model, lits, _left(deadline, 0.5), **mode)
     if code == cp_model.UNKNOWN:

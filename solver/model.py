@@ -266,7 +266,7 @@ def _undecided_explained(scenario: Scenario, params: SolveParams, result: SolveR
     small = len(scenario.patients) <= ALONE_FIRST
     try:
         if small:
-            findings = core_explanation(scenario, seconds)
+            findings = core_explanation(scenario, seconds, after_search=True)
         else:
             findings = alone_explanation(scenario, seconds)
     except Exception:  # an aid to the answer; "unknown" stands
