@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QSplitter
 
 from scheduler.model import Timetable
 from scheduler.validate import validate
@@ -89,6 +90,14 @@ def test_a_move_changes_the_grid_and_the_pins_as_one_undo_step(qtbot, solve_wind
     assert pinned_keys(w.document.scenario) == {session_key(new)}
     assert view.panel.session is not None and session_key(view.panel.session) == session_key(new)
     assert view.panel.pin_state.text().startswith("yes")
+    # The details stay as tall as the panel's width needs when the coordinator widens it (they kept the
+    # narrow panel's height: a band of empty lines between the form and the roster).
+    details = view.panel.details
+    splitter = view.findChild(QSplitter)
+    grid_width, panel_width = splitter.sizes()
+    splitter.setSizes([grid_width - 250, panel_width + 250])
+    qtbot.waitUntil(lambda: details.width() > panel_width)
+    qtbot.waitUntil(lambda: details.minimumHeight() == details.layout().heightForWidth(details.width()))
     assert "1 pinned" in view.summary.text()
     # Honest status: edited by hand, the objective recounted, no bound or gap.
     edited = w.document.outcome

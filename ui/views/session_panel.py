@@ -115,9 +115,19 @@ class SessionPanel(QFrame):
             values = (pid, patient.name if patient else "", patient.status if patient else "")
             for col, text in enumerate(values):
                 self.roster.setItem(row, col, QTableWidgetItem(text))
-        # Shown again after "no session", the form kept the one-line height of rows that now wrap (clipping
-        # "Pinned: yes: kept by the next solve"): its height is measured here for the width it has.
-        self.details.setMinimumHeight(max(0, self.details.layout().heightForWidth(max(1, self.details.width()))))
+        self._fit_details()
+
+    def _fit_details(self) -> None:
+        """Shown again after "no session", the form kept the one-line height of rows that now wrap (clipping
+        "Pinned: yes: kept by the next solve"): its height is measured for the width the panel gives it. The
+        details' own width is stale while hidden (measured there, a band of empty lines showed after a move)."""
+        margins = self.layout().contentsMargins()
+        width = self.contentsRect().width() - margins.left() - margins.right()
+        self.details.setMinimumHeight(max(0, self.details.layout().heightForWidth(max(1, width))))
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_details()
 
     def _move(self) -> None:
         if self._session is not None:
