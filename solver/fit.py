@@ -547,6 +547,10 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     ``on_better(timetable, objective)`` hears of each such round. ``floor()``, a proven lower bound
     of the objective (or None), ends the rounds once the timetable reaches it: it is optimal (an
     outside check's 7-day clinic reached its bound after one round and went on for 17 s).
+
+    From ``PARALLEL_FROM`` patients two rounds run at once, on disjoint patients, one core each
+    (``_paired``): their changes are kept together when the two weeks combine into one that keeps
+    every rule and is better than either, else the better one alone.
     """
     rng = random.Random(seed)
     movable = [p.id for p in scenario.patients]
@@ -559,43 +563,145 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
     # A clinic this small is re-solved whole every round: patients of different cohorts share no
     # company, so a 2-patient clinic's rounds each freed one patient and never reached its optimum.
     everyone = len(movable) <= IMPROVE_SIZE
+    paired = len(movable) >= PARALLEL_FROM
+
+    def pick(taken: set[str]) -> set[str]:
+        """The next round's patients (with their pinned sessions' company), none of ``taken``."""
+        for _ in range(PICK_TRIES if taken else 1):
+            if everyone:
+                free = set(movable)
+            elif rounds % 2:
+                free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST))
+            else:
+                target = _target(movable, _day_excess(scenario, timetable, cheapest), rng)
+                free = _company(scenario, timetable, target, size, rng)
+            free = _with_pins(scenario, free) if free else free
+            if free and not free & taken:
+                return free
+        return set()
+
     while time.monotonic() < deadline - 0.5 and not (cancel is not None and cancel.is_set()):
         proven = floor() if floor is not None else None
         if proven is not None and cost <= proven + 1e-9:
             log.info("improve: the objective %.2f is the proven bound; no more rounds", cost)
             break
         rounds += 1
-        if everyone:
-            free = set(movable)
-        elif rounds % 2:
-            free = _two_groups(scenario, timetable, rng, max(size, MERGE_MOST))
-        else:
-            target = _target(movable, _day_excess(scenario, timetable, cheapest), rng)
-            free = _company(scenario, timetable, target, size, rng)
+        free = pick(set())
         if not free:
             continue
-        free = _with_pins(scenario, free)
         seconds = min(IMPROVE_SECONDS, deadline - time.monotonic())
-        try:
-            merged, proven = _improve_round(scenario, timetable, free, seconds, cancel, seed + rounds)
-        except Exception:  # a round is an attempt; the timetable in hand stays
-            log.exception("improvement round failed")
-            merged, proven = None, False
-        # A neighbourhood solved to optimality in time: look wider; else narrower.
-        if everyone and proven and (merged is None or objective(scenario, merged) >= cost - 1e-9):
-            log.info("improve: the whole clinic re-solved to optimality: no better timetable")
-            break
-        size = min(size + 1, 16) if proven else max(3, size - 1)
-        if merged is None:
-            continue
-        after = objective(scenario, merged)
-        if after < cost - 1e-9 and validate(scenario, merged) == []:
-            log.debug("improvement round %d: %d free, objective %.2f -> %.2f", rounds, len(free), cost, after)
-            timetable, cost, kept = merged, after, kept + 1
-            if on_better is not None:
-                on_better(timetable, cost)
+        if paired:
+            rounds += 1
+            other = pick(free)
+            frees = [free, other] if other else [free]
+            outcomes = _paired(scenario, timetable, frees, seconds, cancel, seed + rounds)
+            for _merged_timetable, optimal in outcomes:
+                size = min(size + 1, 16) if optimal else max(3, size - 1)
+            merged = _best_of(scenario, timetable, cost, frees, [m for m, _ in outcomes])
+            if merged is None:
+                continue
+            after = objective(scenario, merged)
+        else:
+            try:
+                merged, optimal = _improve_round(scenario, timetable, free, seconds, cancel, seed + rounds)
+            except Exception:  # a round is an attempt; the timetable in hand stays
+                log.exception("improvement round failed")
+                merged, optimal = None, False
+            # A neighbourhood solved to optimality in time: look wider; else narrower.
+            if everyone and optimal and (merged is None or objective(scenario, merged) >= cost - 1e-9):
+                log.info("improve: the whole clinic re-solved to optimality: no better timetable")
+                break
+            size = min(size + 1, 16) if optimal else max(3, size - 1)
+            if merged is None:
+                continue
+            after = objective(scenario, merged)
+            if not (after < cost - 1e-9 and validate(scenario, merged) == []):
+                continue
+        log.debug("improvement round %d: %d free, objective %.2f -> %.2f", rounds, len(free), cost, after)
+        timetable, cost, kept = merged, after, kept + 1
+        if on_better is not None:
+            on_better(timetable, cost)
     log.info("improve: %d rounds, %d kept, objective %.2f", rounds, kept, cost)
     return timetable
+
+
+# Patients from which improvement rounds run two at a time (``_paired``). Each round of a pair runs on one
+# core with CP-SAT's neighbourhood searches only (``interleave_search``, ``use_lns_only``): a round's
+# presolve is single-threaded (1.6 s of its 3 s at 120 patients), and its improvements all came from the
+# LNS workers. Six rounds of a 120-patient timetable (120/1), objective of the freed patients (thousands):
+# two at a time with one core each, 11.3 s, 123 / 87 / 213 / 189 / 177 / 93; one at a time on both
+# cores, 20.6 s, 117 / 93 / 201 / 189 / 201 / 93; one core without ``use_lns_only`` was far worse (159 /
+# 99 / 213 / 195 / 453 / 99). Such rounds never prove their neighbourhood optimal, so the neighbourhoods
+# stay small; at 120 patients the 2-worker rounds were never proven either (0 of 10 in 30 s).
+PARALLEL_FROM = 60
+PICK_TRIES = 5  # draws for the pair's second neighbourhood, disjoint from the first
+
+
+def _paired(scenario: Scenario, timetable: Timetable, frees: list[set[str]], seconds: float, cancel,
+            seed: int) -> list[tuple[Timetable | None, bool]]:
+    """``_improve_round`` for each of these disjoint sets of patients at once, on threads (CP-SAT releases the
+    interpreter), one core each when there are two."""
+    workers = 1 if len(frees) > 1 else 2
+
+    def one(i: int) -> tuple[Timetable | None, bool]:
+        try:
+            return _improve_round(scenario, timetable, frees[i], seconds, cancel, seed + i, workers)
+        except Exception:  # a round is an attempt; the timetable in hand stays
+            log.exception("improvement round failed")
+            return None, False
+
+    if len(frees) == 1:
+        return [one(0)]
+    out: list = [None] * len(frees)
+    threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, one(i)), daemon=True) for i in range(len(frees))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+def _best_of(scenario: Scenario, timetable: Timetable, cost: float, frees: list[set[str]],
+             merged: list[Timetable | None]) -> Timetable | None:
+    """Of a pair of rounds' weeks, the best that keeps every rule and lowers ``cost``: both rounds' changes
+    together (``_combined``) when each lowered it alone, else the better single one; None if neither."""
+    better = [(objective(scenario, m), i) for i, m in enumerate(merged) if m is not None]
+    better = sorted((after, i) for after, i in better if after < cost - 1e-9)
+    if len(better) == 2:
+        both = _combined(timetable, [(frees[i], merged[i]) for i in range(2)], scenario.program.first_day)
+        after = objective(scenario, both)
+        if after < better[0][0] - 1e-9 and validate(scenario, both) == []:
+            return both
+    for _after, i in better:
+        if validate(scenario, merged[i]) == []:
+            return merged[i]
+    return None
+
+
+def _combined(timetable: Timetable, parts: list[tuple[set[str], Timetable]], first_day: int) -> Timetable:
+    """The rounds' changes on disjoint patients applied together to the ``timetable`` they started from: each
+    session without the freed patients, then each round's freed patients where that round put them (a
+    session at the same place and time, or a new one). Checked by the caller: two rounds may have taken the
+    same free room or colleague, or one dissolved a group the other joined."""
+    freed = set().union(*(free for free, _ in parts))
+
+    def where(s: Session) -> tuple:
+        return s.activity_id, s.day, s.start, s.room_id, s.staff_ids
+
+    sessions: dict[tuple, Session] = {}
+    for s in timetable.sessions:
+        rest = tuple(pid for pid in s.patient_ids if pid not in freed)
+        if rest or not s.patient_ids:
+            sessions[where(s)] = replace(s, patient_ids=rest)
+    for free, week in parts:
+        for s in week.sessions:
+            mine = tuple(pid for pid in s.patient_ids if pid in free)
+            if not mine:
+                continue
+            key = where(s)
+            kept = sessions.get(key)
+            sessions[key] = replace(s, patient_ids=mine) if kept is None else replace(kept, patient_ids=kept.patient_ids + mine)
+    return Timetable(tuple(sessions.values())).numbered(first_day)
 
 
 def _cheapest_days(scenario: Scenario) -> dict[str, float]:
@@ -692,8 +798,9 @@ def _two_groups(scenario: Scenario, timetable: Timetable, rng: random.Random, mo
 
 
 def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], seconds: float, cancel,
-                   seed: int) -> tuple[Timetable | None, bool]:
-    """The freed patients re-solved for their soft goals, every one of them kept in: (merged timetable or None, proven optimal)."""
+                   seed: int, workers: int = 2) -> tuple[Timetable | None, bool]:
+    """The freed patients re-solved for their soft goals, every one of them kept in: (merged timetable or None,
+    proven optimal). On one worker, CP-SAT's neighbourhood searches only (``PARALLEL_FROM``)."""
     if seconds < 0.5:
         return None, False
     began = time.monotonic()
@@ -708,7 +815,10 @@ def _improve_round(scenario: Scenario, timetable: Timetable, free: set[str], sec
         model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = max(0.2, seconds - (time.monotonic() - began))
-    solver.parameters.num_workers = 2
+    solver.parameters.num_workers = workers
+    if workers == 1:
+        solver.parameters.interleave_search = True
+        solver.parameters.use_lns_only = True
     solver.parameters.random_seed = seed
     code = solve_cancellable(solver, model.m, cancel)
     log.debug("improvement model: %d variables, %s in %.2fs", len(model.m.proto.variables),
