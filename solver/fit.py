@@ -632,8 +632,11 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
 # two at a time with one core each, 11.3 s, 123 / 87 / 213 / 189 / 177 / 93; one at a time on both
 # cores, 20.6 s, 117 / 93 / 201 / 189 / 201 / 93; one core without ``use_lns_only`` was far worse (159 /
 # 99 / 213 / 195 / 453 / 99). Such rounds never prove their neighbourhood optimal, so the neighbourhoods
-# stay small; at 120 patients the 2-worker rounds were never proven either (0 of 10 in 30 s).
-PARALLEL_FROM = 60
+# stay small; at 120 patients the 2-worker rounds were never proven either (0 of 10 in 30 s), at 40 one in
+# three. Whole solves at the limits, one run each, one at a time -> paired (docs/benchmarks.md,
+# session 20): 120 patients 450.5 / 386.5 / 460 -> 410.5 / 394.5 / 411 (from 60 patients); 40 patients
+# 120.5 / 154.5 / 133.5 -> 120.5 / 141.5 / 132 (from 30).
+PARALLEL_FROM = 30
 PICK_TRIES = 5  # draws for the pair's second neighbourhood, disjoint from the first
 
 
