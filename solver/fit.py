@@ -35,6 +35,7 @@ import logging
 import random
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 from ortools.sat.python import cp_model
@@ -596,7 +597,7 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             frees = [free, other] if other else [free]
             outcomes = _paired(scenario, timetable, frees, seconds, cancel, seed + rounds)
             for _merged_timetable, optimal in outcomes:
-                size = min(size + 1, 16) if optimal else max(3, size - 1)
+                size = _next_size(size, optimal)
             merged = _best_of(scenario, timetable, cost, frees, [m for m, _ in outcomes])
             if merged is None:
                 continue
@@ -607,11 +608,10 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             except Exception:  # a round is an attempt; the timetable in hand stays
                 log.exception("improvement round failed")
                 merged, optimal = None, False
-            # A neighbourhood solved to optimality in time: look wider; else narrower.
             if everyone and optimal and (merged is None or objective(scenario, merged) >= cost - 1e-9):
                 log.info("improve: the whole clinic re-solved to optimality: no better timetable")
                 break
-            size = min(size + 1, 16) if optimal else max(3, size - 1)
+            size = _next_size(size, optimal)
             if merged is None:
                 continue
             after = objective(scenario, merged)
@@ -623,6 +623,11 @@ def improve(scenario: Scenario, timetable: Timetable, deadline: float, cancel: t
             on_better(timetable, cost)
     log.info("improve: %d rounds, %d kept, objective %.2f", rounds, kept, cost)
     return timetable
+
+
+def _next_size(size: int, optimal: bool) -> int:
+    """A neighbourhood solved to optimality in time: look wider; else narrower."""
+    return min(size + 1, 16) if optimal else max(3, size - 1)
 
 
 # Patients from which improvement rounds run two at a time (``_paired``). Each round of a pair runs on one
@@ -655,13 +660,8 @@ def _paired(scenario: Scenario, timetable: Timetable, frees: list[set[str]], sec
 
     if len(frees) == 1:
         return [one(0)]
-    out: list = [None] * len(frees)
-    threads = [threading.Thread(target=lambda i=i: out.__setitem__(i, one(i)), daemon=True) for i in range(len(frees))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return out
+    with ThreadPoolExecutor(len(frees), thread_name_prefix="improve") as pool:
+        return list(pool.map(one, range(len(frees))))
 
 
 def _best_of(scenario: Scenario, timetable: Timetable, cost: float, frees: list[set[str]],

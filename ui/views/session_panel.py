@@ -119,8 +119,9 @@ class SessionPanel(QFrame):
 
     def _fit_details(self) -> None:
         """Shown again after "no session", the form kept the one-line height of rows that now wrap (clipping
-        "Pinned: yes: kept by the next solve"): its height is measured for the width the panel gives it. The
-        details' own width is stale while hidden (measured there, a band of empty lines showed after a move)."""
+        "Pinned: yes: kept by the next solve"): its height is measured for the width the panel gives it, again
+        whenever that changes (measured once, a panel widened afterwards kept the narrow height: an empty band).
+        The details' own width is stale while they are hidden, so the panel's is used."""
         margins = self.layout().contentsMargins()
         width = self.contentsRect().width() - margins.left() - margins.right()
         self.details.setMinimumHeight(max(0, self.details.layout().heightForWidth(max(1, width))))
