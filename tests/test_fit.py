@@ -153,6 +153,34 @@ def test_a_pairs_changes_are_kept_together_only_when_the_week_they_make_keeps_ev
     assert _best_of(scenario, timetable, 3.0, [P_HALF, Q_HALF], [p_moved, None]) is None
 
 
+def test_a_cancel_stops_paired_rounds_within_a_second():
+    """Both rounds of a pair hear the cancel (each CP-SAT search stops within 50 ms); the week in hand, which
+    keeps every rule, comes back."""
+    import threading
+
+    scenario = generate_clinic(40, 0).scenario  # paired from PARALLEL_FROM (30) patients; its rounds take their 3 s
+    assert len(scenario.patients) >= fit_module.PARALLEL_FROM
+    template = greedy_timetable(scenario)
+    assert not template.unplaced
+    cancel = threading.Event()
+    out = {}
+
+    def run():
+        out["week"] = improve(scenario, template.timetable, time.monotonic() + 60, cancel, seed=0)
+        out["done"] = time.monotonic()
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    time.sleep(4.0)  # some pairs of 3-s rounds in, one running
+    cancelled = time.monotonic()
+    cancel.set()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "improve() ran on after the cancel"
+    assert out["done"] - cancelled < 1.0 + 0.5  # "within a second", with slack for the shared cores
+    assert validate(scenario, out["week"]) == []
+    assert objective(scenario, out["week"]) <= objective(scenario, template.timetable)
+
+
 def test_a_rounds_staff_are_offered_only_outside_the_sessions_that_stay():
     """_outside takes kept sessions' times out of an availability; a member of staff busy all day
     must end with no time at all, never with no windows (which would mean "always available")."""
