@@ -27,7 +27,8 @@ from solver.extract import extract, hints_from
 from scheduler.validate import objective as timetable_objective, soft_terms, validate
 from solver.explain import ALONE_FIRST, alone_explanation, core_explanation
 from solver.explain_checks import precheck
-from solver.fit import completed, fit, improve
+from solver.fit import add_complete_hint, completed, fit, improve
+from solver.grid import GRID_MAX_SIZE, GRID_SHARE, grid_search, grid_space
 from solver.greedy import GreedyResult, _when, greedy_timetable, scenario_without
 from solver.polish import polish_staff
 from solver.previous import from_previous, valid_part
@@ -584,7 +585,7 @@ def _finished(scenario: Scenario, result: SolveResult, params: SolveParams, canc
               build_seconds: float) -> SolveResult:
     """The improvement rounds until the polish's reserve, the polish, the relaxation's bound."""
     result = _improved_result(scenario, result, start + params.time_limit - _polish_reserve(params), cancel, relay,
-                              start, params.seed)
+                              start, params)
     if cancel is not None and cancel.is_set() and result.status == SolveStatus.FEASIBLE:
         # The cancel stopped the rounds: the solve was cut short, whatever the part before them said.
         result = replace(result, status=SolveStatus.CANCELLED)
@@ -653,16 +654,29 @@ def _polish_result(scenario: Scenario, result: SolveResult, seconds: float, canc
 
 
 def _improved_result(scenario: Scenario, result: SolveResult, deadline: float, cancel, relay, start: float,
-                     seed: int) -> SolveResult:
+                     params: SolveParams) -> SolveResult:
     """The result's timetable after neighbourhood improvement rounds (solver/fit.py) until ``deadline``."""
     if result.timetable is None or result.status != SolveStatus.FEASIBLE:
         return result
     if (cancel is not None and cancel.is_set()) or deadline - time.monotonic() < 1.0:
         return result
     complete = not result.waitlist
-    improved = improve(scenario_without(scenario, [w.patient_id for w in result.waitlist]), result.timetable, deadline,
-                       cancel, seed, on_better=lambda timetable, _objective: relay.announce(timetable, complete),
-                       floor=(lambda: relay.floor or None) if complete and relay is not None else None)
+
+    def better(timetable: Timetable, _objective: float) -> None:
+        relay.announce(timetable, complete)
+
+    floor = (lambda: relay.floor or None) if complete and relay is not None else None
+    # A complete timetable of a small clinic: the rounds for the first part, then the grid search
+    # (solver/grid.py) on the group starts the rounds left, where CP-SAT can merge groups clinic-wide.
+    grid = complete and model_size(grid_space(scenario, result.timetable)) <= GRID_MAX_SIZE
+    rounds_until = deadline - GRID_SHARE * (deadline - time.monotonic()) if grid else deadline
+    improved = improve(scenario_without(scenario, [w.patient_id for w in result.waitlist]), result.timetable,
+                       rounds_until, cancel, params.seed, on_better=better, floor=floor)
+    proven = floor() if floor is not None else None
+    if grid and not (cancel is not None and cancel.is_set()) and not (
+            proven is not None and timetable_objective(scenario, improved) <= proven + 1e-9):
+        improved = grid_search(scenario, improved, deadline, lambda solver, seconds: _parameters(solver, params, seconds),
+                               cancel, better)
     return result if improved is result.timetable else _rescored(scenario, result, improved, start)
 
 
@@ -932,7 +946,7 @@ def _warm_start(model: IopModel, scenario: Scenario, seconds: float, repair_seco
         for pid, lit in model.inc.items():
             if not isinstance(lit, int):
                 partial[lit] = 1 if pid in placed and pid not in unplaced else 0
-        values = _add_complete_hint(model, partial, seconds)
+        values = add_complete_hint(model, partial, seconds)
         if values is not None and unplaced and complete is None and repair_seconds > 0:
             values = repair(model, values, time.monotonic() + max(1.0, repair_seconds), cancel=cancel)
             if relay is not None and all(values[lit.index] for lit in model.inc.values() if not isinstance(lit, int)):
@@ -967,30 +981,6 @@ def _everyone_first(model: IopModel, warm: _Warm, deadline: float, cancel, relay
     if relay is not None:
         relay.announce(timetable, complete=True)
     return _Warm(timetable, {}, values)
-
-
-def _add_complete_hint(model: IopModel, partial: dict, seconds: float) -> list[int] | None:
-    """Hint every variable: complete the partial hint by a quick solve with it fixed.
-
-    A hint naming only the sessions leaves CP-SAT to rediscover the derived variables
-    (days, blocks, facilitators), which it often fails to do; a full assignment is taken
-    as a first solution at once. If the partial hint cannot be completed, it is given as is.
-    """
-    # Completed for feasibility: the derived variables (days, spans, balance, continuity) may
-    # keep slack (a template of 40 patients, seed 1, scoring 181.5 became a hint worth 313.5).
-    # Completing it with the objective kept made it worth 181.5 in the same 0.15 s, but moved
-    # no result: 40 patients, seeds 0-2, 60 s, one run each: 137.5/168.5/161 without,
-    # 137.5/169.5/172.5 with; improvement rounds (3 x 3 runs of 30 s) the same within noise.
-    values = completed(model, partial, seconds, None)
-    if values is not None:
-        for i, value in enumerate(values):
-            model.m.add_hint(model.m.get_int_var_from_proto_index(i), value)
-        log.info("warm start completed into a full hint")
-        return values
-    for var, value in partial.items():
-        model.m.add_hint(var, value)
-    log.info("warm start could not be completed; partial hint given")
-    return None
 
 
 def _parameters(solver: cp_model.CpSolver, params: SolveParams, seconds: float) -> None:

@@ -173,6 +173,26 @@ def build_space(scenario: Scenario) -> Space:
     return sp
 
 
+def starts_in_use(scenario: Scenario, timetable) -> dict[tuple[str, str], set[int]]:
+    """(cohort, group activity) -> the start slots at which ``timetable`` runs it on some day."""
+    prog = scenario.program
+    used: dict[tuple[str, str], set[int]] = {}
+    for s in timetable.sessions:
+        activity = scenario.activity_by_id.get(s.activity_id)
+        if activity is None or not activity.is_group or not s.patient_ids:
+            continue
+        patient = scenario.patient_by_id.get(s.patient_ids[0])
+        if patient is not None and (s.start - prog.open) % prog.slot_minutes == 0:
+            used.setdefault((patient.cohort.value, s.activity_id), set()).add((s.start - prog.open) // prog.slot_minutes)
+    return used
+
+
+def keep_starts(space: Space, used: dict[tuple[str, str], set[int]]) -> Space:
+    """The space with group candidates only at the ``used`` starts of their cohort and activity (in place)."""
+    space.group_keys = [k for k in space.group_keys if k.start in used.get((k.cohort, k.activity), ())]
+    return space
+
+
 def _group_candidates(sp, a, length, qualified, rooms, pat_slots, staff_slots, room_slots) -> None:
     """Group starts with enough eligible patients, qualified staff and a room free."""
     scenario = sp.scenario
