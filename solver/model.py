@@ -655,7 +655,9 @@ def _polish_result(scenario: Scenario, result: SolveResult, seconds: float, canc
 
 def _improved_result(scenario: Scenario, result: SolveResult, deadline: float, cancel, relay, start: float,
                      params: SolveParams) -> SolveResult:
-    """The result's timetable after neighbourhood improvement rounds (solver/fit.py) until ``deadline``."""
+    """The result's timetable after neighbourhood improvement rounds (solver/fit.py) until ``deadline``; for a
+    complete timetable of a small clinic (its grid model within ``GRID_MAX_SIZE``), the rounds until ``GRID_SHARE``
+    of the time is left, then the grid search (solver/grid.py)."""
     if result.timetable is None or result.status != SolveStatus.FEASIBLE:
         return result
     if (cancel is not None and cancel.is_set()) or deadline - time.monotonic() < 1.0:
