@@ -173,23 +173,23 @@ def build_space(scenario: Scenario) -> Space:
     return sp
 
 
-def starts_in_use(scenario: Scenario, timetable) -> dict[tuple[str, str], set[int]]:
-    """(cohort, group activity) -> the start slots at which ``timetable`` runs it on some day."""
+def starts_in_use(scenario: Scenario, timetable) -> set[tuple[str, str, int, int]]:
+    """(cohort, group activity, day, start slot) of every group session ``timetable`` runs."""
     prog = scenario.program
-    used: dict[tuple[str, str], set[int]] = {}
+    used: set[tuple[str, str, int, int]] = set()
     for s in timetable.sessions:
         activity = scenario.activity_by_id.get(s.activity_id)
         if activity is None or not activity.is_group or not s.patient_ids:
             continue
         patient = scenario.patient_by_id.get(s.patient_ids[0])
         if patient is not None and (s.start - prog.open) % prog.slot_minutes == 0:
-            used.setdefault((patient.cohort.value, s.activity_id), set()).add((s.start - prog.open) // prog.slot_minutes)
+            used.add((patient.cohort.value, s.activity_id, s.day, (s.start - prog.open) // prog.slot_minutes))
     return used
 
 
-def keep_starts(space: Space, used: dict[tuple[str, str], set[int]]) -> Space:
-    """The space with group candidates only at the ``used`` starts of their cohort and activity (in place)."""
-    space.group_keys = [k for k in space.group_keys if k.start in used.get((k.cohort, k.activity), ())]
+def keep_starts(space: Space, used: set[tuple[str, str, int, int]]) -> Space:
+    """The space with group candidates only at the ``used`` (cohort, activity, day, start) (in place)."""
+    space.group_keys = [k for k in space.group_keys if (k.cohort, k.activity, k.day, k.start) in used]
     return space
 
 

@@ -40,13 +40,14 @@ def test_the_grid_holds_only_the_starts_in_use_and_the_timetable_itself():
     clinic = generate_clinic(20, 0)
     scenario, week = clinic.scenario, clinic.witness
     prog = scenario.program
-    used = {(scenario.patient_by_id[s.patient_ids[0]].cohort.value, s.activity_id, (s.start - prog.open) // prog.slot_minutes)
+    used = {(scenario.patient_by_id[s.patient_ids[0]].cohort.value, s.activity_id, s.day,
+             (s.start - prog.open) // prog.slot_minutes)
             for s in week.sessions if scenario.activity_by_id[s.activity_id].is_group}
     full, grid = build_space(scenario), grid_space(scenario, week)
     assert 0 < len(grid.group_keys) < len(full.group_keys) / 2
-    starts = {(k.cohort, k.activity, k.start) for k in grid.group_keys}
-    assert starts == used  # every start in use, each a candidate of the full space, and nothing else
-    assert {(k.cohort, k.activity, k.start) for k in full.group_keys} >= used
+    starts = {(k.cohort, k.activity, k.day, k.start) for k in grid.group_keys}
+    assert starts == used  # every group's day and start in use, each a candidate of the full space, and nothing else
+    assert {(k.cohort, k.activity, k.day, k.start) for k in full.group_keys} >= used
 
 
 def test_the_grid_search_runs_one_group_where_two_small_ones_ran():
