@@ -673,7 +673,7 @@ def _improved_result(scenario: Scenario, result: SolveResult, deadline: float, c
 
     floor = (lambda: relay.floor or None) if complete and relay is not None else None
     # A complete timetable of a small clinic: the rounds for the first part, then the grid search
-    # (solver/grid.py) on the group starts the rounds left, where CP-SAT can merge groups clinic-wide.
+    # (solver/grid.py) on the group days and starts the rounds left, where CP-SAT can merge groups clinic-wide.
     grid = complete and model_size(grid_space(scenario, result.timetable)) <= GRID_MAX_SIZE
     if grid:  # the grid search chooses the staff itself: the polish after it needs little of its reserve
         deadline = max(deadline, start + params.time_limit - GRID_POLISH_SECONDS)
